@@ -1,0 +1,3 @@
+//! The `ida` command.
+
+fn main() {}

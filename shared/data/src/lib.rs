@@ -1,0 +1,5 @@
+//! IDA's data engine: read a tabular file into a typed dataset with an inferred schema, profile
+//! it, plan a cleaning recipe, apply the recipe and diff versions.
+//!
+//! Files and frames go in, values come out. This crate never sees AWS or tenants; the pipeline
+//! stages and the `ida` command call exactly the same functions.
