@@ -4,6 +4,8 @@
 //! Files and frames go in, values come out. This crate never sees AWS or tenants; the pipeline
 //! stages and the `ida` command call exactly the same functions.
 
+pub mod error;
 pub mod schema;
 
+pub use error::{DataError, Result};
 pub use schema::{ColumnSchema, DatasetSchema, LogicalType, SemanticType, SourceFormat};
