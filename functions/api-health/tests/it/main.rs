@@ -1,0 +1,1 @@
+//! Integration tests of `GET /health` against the local emulators.
