@@ -1,8 +1,10 @@
 //! The artifacts bucket check: HeadBucket, which answers only when the bucket exists, the role
-//! may list it, and S3 is reachable.
+//! may list it, and S3 is reachable. One attempt, no SDK retries: the check reports whether S3
+//! answers now, and a retry's backoff would turn a refused connection into a mere time-out.
 
 use crate::check::DependencyCheck;
 use crate::error::ProbeError;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 use futures::future::BoxFuture;
 use ida_runtime::settings::ArtifactsBucket;
@@ -24,6 +26,8 @@ impl ArtifactsBucketCheck {
         self.client
             .head_bucket()
             .bucket(self.bucket.name())
+            .customize()
+            .config_override(aws_sdk_s3::Config::builder().retry_config(RetryConfig::disabled()))
             .send()
             .await
             .map(|_| ())

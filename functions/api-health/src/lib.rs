@@ -19,7 +19,6 @@ pub use records_table::RecordsTableCheck;
 pub use report::{DependencyReport, HealthReport, Status};
 pub use settings::HealthSettings;
 
-use ida_runtime::aws::AwsClients;
 use ida_runtime::http::{json_response, respond};
 use lambda_http::http::header::CACHE_CONTROL;
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -47,14 +46,20 @@ impl Health {
     }
 
     /// The real checks: DescribeTable on the records table, HeadBucket on the artifacts bucket.
-    pub fn on_aws(clients: &AwsClients, settings: &HealthSettings) -> Self {
+    /// It takes the two clients rather than a whole client set so tests can hand it the
+    /// emulators' clients from `ida-local`.
+    pub fn on_aws(
+        dynamodb: &aws_sdk_dynamodb::Client,
+        s3: &aws_sdk_s3::Client,
+        settings: &HealthSettings,
+    ) -> Self {
         Self::new(vec![
             Box::new(RecordsTableCheck::new(
-                clients.dynamodb.clone(),
+                dynamodb.clone(),
                 settings.records_table.clone(),
             )),
             Box::new(ArtifactsBucketCheck::new(
-                clients.s3.clone(),
+                s3.clone(),
                 settings.artifacts_bucket.clone(),
             )),
         ])

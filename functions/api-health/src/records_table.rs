@@ -1,8 +1,10 @@
 //! The records table check: DescribeTable, which answers only when the table exists, the role
-//! may describe it, and DynamoDB is reachable; the table must also be ACTIVE.
+//! may describe it, and DynamoDB is reachable; the table must also be ACTIVE (or UPDATING, which
+//! still serves requests). One attempt, no SDK retries, as for the bucket check.
 
 use crate::check::DependencyCheck;
 use crate::error::ProbeError;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::types::TableStatus;
 use futures::future::BoxFuture;
@@ -26,6 +28,10 @@ impl RecordsTableCheck {
             .client
             .describe_table()
             .table_name(self.table.name())
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::Config::builder().retry_config(RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(|error| match error.as_service_error() {

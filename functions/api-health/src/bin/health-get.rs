@@ -12,6 +12,6 @@ async fn main() -> Result<(), Error> {
     ida_runtime::tracing::init(LogLevel::from_env()?)?;
     let settings = HealthSettings::from_env().inspect_err(log_cold_start_failure)?;
     let clients = AwsClients::from_env().await;
-    let health = Health::on_aws(&clients, &settings);
+    let health = Health::on_aws(&clients.dynamodb, &clients.s3, &settings);
     lambda_http::run(service_fn(|request| get_health(&health, request))).await
 }
