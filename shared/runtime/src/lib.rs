@@ -1,4 +1,14 @@
 //! Lambda glue shared by every IDA function: settings read from the environment and validated at
-//! cold start, AWS clients built once, JSON tracing with correlation ids, and HTTP helpers.
+//! cold start, AWS clients built once, JSON tracing with correlation ids, and HTTP helpers that
+//! turn errors into problem responses in one place.
 //!
-//! It holds no business rules: those live in `ida-core`, `ida-data` and `ida-store`.
+//! It holds no business rules (those live in `ida-core`, `ida-data` and `ida-store`), never logs
+//! a request body, and never sends internal error text to a client.
+
+pub mod aws;
+pub mod error;
+pub mod http;
+pub mod settings;
+pub mod tracing;
+
+pub use error::RuntimeError;
