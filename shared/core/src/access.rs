@@ -238,13 +238,16 @@ impl Principal {
     /// verified output and clients cannot set it. Scopes that the role does not grant are
     /// refused, so a context can never widen a role.
     pub fn from_authorizer_context(context: AuthorizerContext) -> Result<Self> {
-        if let Some(scopes) = &context.scopes {
-            if let Some(wider) = scopes.iter().find(|p| !context.role.grants(**p)) {
-                return Err(CoreError::invalid(
-                    "scopes",
-                    format!("scope {wider} is not granted by role {}", context.role),
-                ));
-            }
+        if let Some(wider) = context
+            .scopes
+            .iter()
+            .flatten()
+            .find(|p| !context.role.grants(**p))
+        {
+            return Err(CoreError::invalid(
+                "scopes",
+                format!("scope {wider} is not granted by role {}", context.role),
+            ));
         }
         Ok(Principal::verified(
             context.tenant,
