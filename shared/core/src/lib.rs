@@ -9,7 +9,9 @@
 pub mod access;
 pub mod error;
 pub mod id;
+pub mod tenancy;
 pub mod transition;
+pub mod user;
 mod wire_enum;
 
 pub use access::{Permission, Principal, Role, TenantScope, authorize};
