@@ -7,10 +7,15 @@
 //! Time is always passed in (`now`), never read from a clock, so rules are deterministic.
 
 pub mod access;
+pub mod dataset;
 pub mod error;
 pub mod id;
+pub mod job;
+pub mod project;
+pub mod recipe;
 pub mod tenancy;
 pub mod transition;
+pub mod upload;
 pub mod user;
 mod wire_enum;
 
