@@ -7,11 +7,13 @@
 //! Time is always passed in (`now`), never read from a clock, so rules are deterministic.
 
 pub mod access;
+pub mod approval;
 pub mod dataset;
 pub mod error;
 pub mod id;
 pub mod job;
 pub mod project;
+pub mod quota;
 pub mod recipe;
 pub mod tenancy;
 pub mod transition;
