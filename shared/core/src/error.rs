@@ -102,6 +102,9 @@ pub enum CoreError {
     /// The crypto backend or the system random source failed.
     #[error("crypto failure: {0}")]
     Crypto(String),
+    /// A value could not be encoded (JSON for hashing, PEM or DER for keys).
+    #[error("encoding failure: {0}")]
+    Encoding(String),
 }
 
 impl CoreError {
@@ -129,6 +132,7 @@ impl CoreError {
             CoreError::CredentialRevoked => "credential_revoked",
             CoreError::LoginLocked { .. } => "login_locked",
             CoreError::Crypto(_) => "crypto_failure",
+            CoreError::Encoding(_) => "encoding_failure",
         }
     }
 
@@ -147,7 +151,7 @@ impl CoreError {
             | CoreError::InvalidToken { .. }
             | CoreError::RefreshTokenReused
             | CoreError::CredentialRevoked => ErrorKind::Unauthenticated,
-            CoreError::Crypto(_) => ErrorKind::Internal,
+            CoreError::Crypto(_) | CoreError::Encoding(_) => ErrorKind::Internal,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod approval;
+pub mod audit;
 pub mod dataset;
 pub mod error;
 pub mod id;
