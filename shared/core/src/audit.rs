@@ -640,7 +640,8 @@ mod tests {
     #[test]
     fn tampering_any_field_is_reported_as_altered_at_that_event() {
         let other = principal(Role::Member);
-        let tampers: Vec<(&str, fn(&mut AuditEvent, &Principal))> = vec![
+        type Tamper = fn(&mut AuditEvent, &Principal);
+        let tampers: Vec<(&str, Tamper)> = vec![
             ("tenant", |e, o| e.tenant = o.tenant().clone()),
             ("seq", |e, _| e.seq = AuditSeq::new(99).unwrap()),
             ("at", |e, _| e.at += Duration::nanoseconds(1)),
