@@ -12,6 +12,7 @@ pub mod audit;
 pub mod dataset;
 pub mod error;
 pub mod id;
+pub mod identity;
 pub mod job;
 pub mod project;
 pub mod quota;
