@@ -69,3 +69,62 @@ impl ProbeError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
+    use aws_sdk_s3::operation::head_bucket::HeadBucketError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    fn answer(status: u16) -> HttpResponse {
+        HttpResponse::new(status.try_into().unwrap(), SdkBody::empty())
+    }
+
+    fn head_bucket_answered(status: u16) -> ProbeError {
+        let error = HeadBucketError::generic(ErrorMetadata::builder().build());
+        ProbeError::from_sdk(&SdkError::service_error(error, answer(status)))
+    }
+
+    fn describe_table_answered(status: u16, code: &str) -> ProbeError {
+        let error = DescribeTableError::generic(ErrorMetadata::builder().code(code).build());
+        ProbeError::from_sdk(&SdkError::service_error(error, answer(status)))
+    }
+
+    #[test]
+    fn a_bodiless_head_bucket_answer_is_classified_by_its_status() {
+        assert_eq!(head_bucket_answered(403).code(), "access_denied");
+        assert_eq!(head_bucket_answered(404).code(), "not_found");
+        assert_eq!(head_bucket_answered(500).code(), "unexpected_answer");
+    }
+
+    #[test]
+    fn a_dynamodb_answer_is_classified_by_its_error_code() {
+        assert_eq!(
+            describe_table_answered(400, "AccessDeniedException").code(),
+            "access_denied"
+        );
+        assert_eq!(
+            describe_table_answered(400, "UnrecognizedClientException").code(),
+            "access_denied"
+        );
+        assert_eq!(
+            describe_table_answered(400, "ResourceNotFoundException").code(),
+            "not_found"
+        );
+        assert_eq!(
+            describe_table_answered(400, "ValidationException").code(),
+            "unexpected_answer"
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_unreachable() {
+        let refused = ConnectorError::io("connection refused".into());
+        let dispatch = SdkError::<DescribeTableError, HttpResponse>::dispatch_failure(refused);
+        assert_eq!(ProbeError::from_sdk(&dispatch).code(), "unreachable");
+        let timeout = SdkError::<DescribeTableError, HttpResponse>::timeout_error("read timed out");
+        assert_eq!(ProbeError::from_sdk(&timeout).code(), "unreachable");
+    }
+}

@@ -128,5 +128,5 @@ async fn runtime_clients(endpoint: &str) -> AwsClients {
         .endpoint_url(endpoint)
         .load()
         .await;
-    AwsClients::from_config(&config, false)
+    AwsClients::from_config(&config)
 }

@@ -195,6 +195,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_response_header_and_problem_body_always_carry_the_same_safe_id(
+            header in "[ -~]{0,150}",
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let mut builder = http::Request::builder().uri("/health");
+            if let Ok(value) = http::HeaderValue::from_str(&header) {
+                builder = builder.header(CORRELATION_ID_HEADER, value);
+            }
+            let response = runtime
+                .block_on(respond(builder.body(Body::Empty).unwrap(), failing_handler))
+                .unwrap();
+            let id = response.headers()[CORRELATION_ID_HEADER].to_str().unwrap().to_owned();
+            let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+            proptest::prop_assert_eq!(body["correlation_id"].as_str(), Some(id.as_str()));
+            proptest::prop_assert!(CorrelationId::parse(&id).is_some());
+            if CorrelationId::parse(&header).is_some() {
+                proptest::prop_assert_eq!(id, header);
+            }
+        }
+    }
+
     #[test]
     fn error_chain_lists_every_source() {
         let io = std::io::Error::other("disk full");
