@@ -96,7 +96,8 @@ pub struct PasswordHashing {
 
 impl Default for PasswordHashing {
     /// The OWASP Password Storage Cheat Sheet's first argon2id setting: 19 MiB, 2 passes,
-    /// 1 lane (about 30-60 ms on a Lambda vCPU).
+    /// 1 lane (about 24 ms per hash on a shared 2-core build machine; see the
+    /// `password_cost` example).
     fn default() -> Self {
         PasswordHashing {
             memory_kib: 19 * 1024,
