@@ -5,7 +5,9 @@
 //! stages and the `ida` command call exactly the same functions.
 
 pub mod error;
+pub mod infer;
 pub mod schema;
 
 pub use error::{DataError, Result};
+pub use infer::{InferOptions, describe_typed, infer};
 pub use schema::{ColumnSchema, DatasetSchema, LogicalType, SemanticType, SourceFormat};
