@@ -18,6 +18,8 @@ mod semantic;
 mod temporal;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
 
 use polars::prelude::{Column, DataFrame, DataType};
