@@ -15,6 +15,14 @@ pub enum DataError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// An option given to the engine is out of its range.
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name, as in the options struct.
+        option: &'static str,
+        /// What is wrong with the value.
+        reason: String,
+    },
     /// Polars refused an operation; this is an engine fault, not bad input.
     #[error("data engine error: {0}")]
     Engine(#[from] polars::error::PolarsError),
@@ -169,6 +177,7 @@ impl DataError {
     pub fn code(&self) -> &'static str {
         match self {
             DataError::Io { .. } => "io_error",
+            DataError::InvalidOption { .. } => "invalid_option",
             DataError::Engine(_) => "engine_error",
             DataError::EmptyInput { .. } => "empty_input",
             DataError::BinaryInput { .. } => "binary_input",

@@ -206,6 +206,8 @@ pub struct ReadOptions {
     pub sheet: Option<SheetChoice>,
     /// Safety limits.
     pub limits: ReadLimits,
+    /// How text columns are typed after reading.
+    pub infer: crate::infer::InferOptions,
 }
 
 /// What a reader detected and did, for the user and the audit trail.
