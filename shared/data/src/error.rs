@@ -80,6 +80,27 @@ pub enum DataError {
         /// One-based line where the quoted field starts.
         line: u64,
     },
+    /// A quote where RFC 4180 allows none: inside an unquoted field, or text after a closing
+    /// quote.
+    #[error(
+        "{name}: line {line}, column {column}: a quote inside an unquoted field or text after a closing quote"
+    )]
+    InvalidQuote {
+        /// The file concerned.
+        name: String,
+        /// One-based line of the quote.
+        line: u64,
+        /// One-based field number.
+        column: usize,
+    },
+    /// The CSV parser refused text the pre-scan accepted.
+    #[error("{name}: malformed delimited text: {detail}")]
+    MalformedCsv {
+        /// The file concerned.
+        name: String,
+        /// What the parser said.
+        detail: String,
+    },
     /// A row has a different number of fields than the header.
     #[error("{name}: line {line}: expected {expected} fields, found {found}")]
     RaggedRow {
@@ -185,6 +206,8 @@ impl DataError {
             DataError::UnsupportedFormat { .. } => "unsupported_format",
             DataError::InvalidEncoding { .. } => "invalid_encoding",
             DataError::UnterminatedQuote { .. } => "unterminated_quote",
+            DataError::InvalidQuote { .. } => "invalid_quote",
+            DataError::MalformedCsv { .. } => "malformed_csv",
             DataError::RaggedRow { .. } => "ragged_row",
             DataError::TooManyColumns { .. } => "too_many_columns",
             DataError::CellTooLarge { .. } => "cell_too_large",

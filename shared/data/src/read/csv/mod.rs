@@ -91,13 +91,18 @@ pub(super) fn read(
     let frame = if data_rows == 0 {
         empty_frame(&names)
     } else {
-        parse(
+        let frame = parse(
             &text,
             delimiter,
             header,
             &names,
             plan.trailing_delimiters > 0,
-        )?
+        )
+        .map_err(|error| DataError::MalformedCsv {
+            name: name.to_owned(),
+            detail: error.to_string(),
+        })?;
+        null_padded_cells(frame, &plan.padded_records, u64::from(header))?
     };
     let frame = drop_trailing_empty_column(frame, header, &raw_names, &mut report)?;
     if frame.height() as u64 != data_rows {
@@ -132,6 +137,7 @@ fn normalize_line_ends(text: Cow<'_, [u8]>) -> (Cow<'_, [u8]>, &'static str) {
 /// What to do with the records whose field count differs from the first record's.
 struct OddPlan {
     padded: u64,
+    padded_records: Vec<OddRecord>,
     trailing_delimiters: u64,
     skipped: Vec<OddRecord>,
 }
@@ -139,6 +145,7 @@ struct OddPlan {
 fn plan_odd_records(scan: &Scan, policy: RaggedRows, name: &str) -> Result<OddPlan> {
     let mut plan = OddPlan {
         padded: 0,
+        padded_records: Vec::new(),
         trailing_delimiters: 0,
         skipped: Vec::new(),
     };
@@ -150,7 +157,10 @@ fn plan_odd_records(scan: &Scan, policy: RaggedRows, name: &str) -> Result<OddPl
         }
         match (policy, odd.fields < expected) {
             (RaggedRows::Skip, _) => plan.skipped.push(*odd),
-            (RaggedRows::Pad, true) => plan.padded += 1,
+            (RaggedRows::Pad, true) => {
+                plan.padded += 1;
+                plan.padded_records.push(*odd);
+            }
             (RaggedRows::Pad | RaggedRows::Error, _) => {
                 return Err(DataError::RaggedRow {
                     name: name.to_owned(),
@@ -208,6 +218,29 @@ fn string_schema(names: &[String]) -> Schema {
 
 fn empty_frame(names: &[String]) -> DataFrame {
     DataFrame::empty_with_schema(&string_schema(names))
+}
+
+/// The parser pads a short row with empty strings; a cell the row does not have is missing,
+/// so it becomes null. Rows are only padded (never skipped) in this mode, so a record's data row
+/// is its position minus the header.
+fn null_padded_cells(frame: DataFrame, padded: &[OddRecord], header: u64) -> Result<DataFrame> {
+    if padded.is_empty() {
+        return Ok(frame);
+    }
+    let mut columns = frame.into_columns();
+    for (index, column) in columns.iter_mut().enumerate() {
+        let rows: Vec<IdxSize> = padded
+            .iter()
+            .filter(|odd| odd.fields <= index)
+            .filter_map(|odd| IdxSize::try_from(odd.record.saturating_sub(header)).ok())
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let nulled = column.str()?.scatter_single(rows, None)?;
+        *column = nulled.into_column();
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
 }
 
 fn parse(

@@ -16,6 +16,8 @@ pub(super) struct OddRecord {
     pub start: usize,
     /// End of the record (exclusive), line end included.
     pub end: usize,
+    /// Zero-based position among the non-blank records (the header is record 0).
+    pub record: u64,
     /// Fields found.
     pub fields: usize,
     /// Whether the last field is empty (a trailing delimiter).
@@ -80,6 +82,7 @@ pub(super) fn scan(text: &[u8], delimiter: u8, limits: ScanLimits, name: &str) -
         } else if fields != result.expected_fields {
             result.odd.push(OddRecord {
                 line,
+                record: result.records - 1,
                 start,
                 end,
                 fields,
@@ -89,13 +92,29 @@ pub(super) fn scan(text: &[u8], delimiter: u8, limits: ScanLimits, name: &str) -
         Ok(())
     };
 
+    // Where the quoted part of the current field closed, if it was quoted.
+    let mut closed_at: Option<usize> = None;
+    let stray_quote = |line: u64, column: usize| DataError::InvalidQuote {
+        name: name.to_owned(),
+        line,
+        column,
+    };
     for at in memchr3_iter(delimiter, b'"', b'\n', text) {
         let byte = text.get(at).copied().unwrap_or_default();
         if byte == b'"' {
-            if !in_quotes {
+            if in_quotes {
+                in_quotes = false;
+                closed_at = Some(at);
+            } else if closed_at.is_some_and(|closed| closed + 1 == at) {
+                // `""` inside a quoted field: one literal quote, still inside.
+                in_quotes = true;
+                closed_at = None;
+            } else if at == field_start {
+                in_quotes = true;
                 quote_line = line;
+            } else {
+                return Err(stray_quote(line, fields));
             }
-            in_quotes = !in_quotes;
             continue;
         }
         if byte == b'\n' {
@@ -112,6 +131,13 @@ pub(super) fn scan(text: &[u8], delimiter: u8, limits: ScanLimits, name: &str) -
         } else {
             at
         };
+        if closed_at.is_some_and(|closed| closed + 1 != content_end) {
+            return Err(stray_quote(
+                if byte == b'\n' { line - 1 } else { line },
+                fields,
+            ));
+        }
+        closed_at = None;
         check_cell(
             content_end - field_start.min(content_end),
             limits,
@@ -158,6 +184,9 @@ pub(super) fn scan(text: &[u8], delimiter: u8, limits: ScanLimits, name: &str) -
         } else {
             end
         };
+        if closed_at.is_some_and(|closed| closed + 1 != content_end) {
+            return Err(stray_quote(line, fields));
+        }
         check_cell(
             content_end.saturating_sub(field_start),
             limits,
@@ -232,6 +261,18 @@ mod tests {
         let err = scan(text, b',', LIMITS, "f.csv").unwrap_err();
         assert_eq!(err.code(), "unterminated_quote");
         assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn quotes_outside_rfc4180_are_refused_with_their_place() {
+        let err = scan(b"a,b\n1,5\" screen\n", b',', LIMITS, "f").unwrap_err();
+        assert_eq!(err.code(), "invalid_quote");
+        assert!(err.to_string().contains("line 2, column 2"), "{err}");
+        let err = scan(b"a,b\n\"x\"y,2\n", b',', LIMITS, "f").unwrap_err();
+        assert_eq!(err.code(), "invalid_quote");
+        let err = scan(b"a\n\"x\"y", b',', LIMITS, "f").unwrap_err();
+        assert_eq!(err.code(), "invalid_quote");
+        assert!(scan(b"a,b\r\n\"x\"\r\n\"\"\"\",\"\"", b',', LIMITS, "f").is_ok());
     }
 
     #[test]
