@@ -46,6 +46,15 @@ pub(super) fn read(
         (None, InputFormat::Tsv) => b'\t',
         (None, _) => dialect::sniff_delimiter(&text, quote.is_some()),
     };
+    if matches!(delimiter, b'\n' | b'\r') || Some(delimiter) == quote || !delimiter.is_ascii() {
+        return Err(DataError::InvalidOption {
+            option: "delimiter",
+            reason: format!(
+                "{:?} cannot separate fields: it must be one ASCII character other than a line end or the quote",
+                char::from(delimiter)
+            ),
+        });
+    }
     report.delimiter = Some(char::from(delimiter));
 
     let limits = ScanLimits {
