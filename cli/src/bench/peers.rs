@@ -1,5 +1,5 @@
 //! The same job done by other engines in the same run: DuckDB's `read_csv` -> Parquet and the
-//! Python polars `read_csv` -> Parquet, both with Snappy. Each runs in its own Python process
+//! Python polars `read_csv` -> Parquet, both with zstd like the engine. Each runs in its own Python process
 //! (the pinned venv of `scripts/bench-peers`) and times itself after its imports.
 
 use std::path::{Path, PathBuf};
@@ -26,13 +26,13 @@ pub const PEERS: &[Peer] = &[
         name: "duckdb",
         covers: "read_csv (sampled sniffing) -> Parquet",
         source: "import duckdb\n\
-def job(csv, out):\n    duckdb.sql(f\"COPY (SELECT * FROM read_csv('{csv}')) TO '{out}' (FORMAT parquet, COMPRESSION snappy)\")\n",
+def job(csv, out):\n    duckdb.sql(f\"COPY (SELECT * FROM read_csv('{csv}')) TO '{out}' (FORMAT parquet, COMPRESSION zstd)\")\n",
     },
     Peer {
         name: "polars-py",
         covers: "read_csv (first 100 rows infer types) -> Parquet",
         source: "import polars as pl\n\
-def job(csv, out):\n    pl.read_csv(csv).write_parquet(out, compression='snappy')\n",
+def job(csv, out):\n    pl.read_csv(csv).write_parquet(out, compression='zstd')\n",
     },
 ];
 

@@ -4,13 +4,14 @@
 //! A stage function runs inside the `ida bench-stage` child process and times only its own
 //! work: the inputs it needs are prepared before the clock starts.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use ida_data::dataset::{read_path, write_parquet_file};
+use ida_data::read::{ReadOptions, ReadOutput, read_bytes};
 use ida_data::{InferOptions, infer};
-use polars::prelude::{CsvReadOptions, DataFrame, ParquetCompression, ParquetWriter, SerReader};
+use polars::prelude::DataFrame;
 
 /// What a stage works on.
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ pub struct Stage {
 pub const STAGES: &[Stage] = &[
     Stage {
         name: "read",
-        covers: "CSV -> all-text frame",
+        covers: "CSV file -> all-text frame (ida reader)",
         run: read_stage,
     },
     Stage {
@@ -46,7 +47,7 @@ pub const STAGES: &[Stage] = &[
     },
     Stage {
         name: "parse",
-        covers: "CSV -> typed Parquet (read + infer + write)",
+        covers: "CSV file -> typed Parquet, zstd (read + infer + write)",
         run: parse_stage,
     },
 ];
@@ -56,24 +57,13 @@ pub fn find(name: &str) -> Option<&'static Stage> {
     STAGES.iter().find(|stage| stage.name == name)
 }
 
-/// Reads the CSV with every column as text, as the readers hand frames to inference.
+/// Reads the CSV with the engine's reader into its all-text frame, as inference receives it.
 fn read_text(csv: &Path) -> Result<DataFrame> {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
-        .and_then(|reader| reader.finish())
-        .with_context(|| format!("reading {}", csv.display()))
-}
-
-/// Writes `frame` as Parquet with Snappy, the codec the peers use by default.
-fn write_parquet(frame: &mut DataFrame, path: &Path) -> Result<()> {
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Snappy)
-        .finish(frame)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    let bytes = std::fs::read(csv).with_context(|| format!("reading {}", csv.display()))?;
+    match read_bytes(&bytes, &csv.display().to_string(), &ReadOptions::default())? {
+        ReadOutput::Raw(raw) => Ok(raw.frame),
+        ReadOutput::Typed { .. } => bail!("{} was not read as text", csv.display()),
+    }
 }
 
 fn read_stage(input: &StageInput) -> Result<Duration> {
@@ -95,9 +85,8 @@ fn infer_stage(input: &StageInput) -> Result<Duration> {
 
 fn parse_stage(input: &StageInput) -> Result<Duration> {
     let start = Instant::now();
-    let frame = read_text(&input.csv)?;
-    let (mut typed, _schema) = infer(frame, &InferOptions::default())?;
-    write_parquet(&mut typed, &input.out_dir.join("ida.parquet"))?;
+    let dataset = read_path(&input.csv, &ReadOptions::default())?;
+    write_parquet_file(&dataset.frame, &input.out_dir.join("ida.parquet"))?;
     Ok(start.elapsed())
 }
 
