@@ -2,6 +2,7 @@
 //! into an exit code: 0 on success, 2 when the input is at fault (one `error[code]: message`
 //! line on stderr), 1 when the machine or the engine is. Each subcommand is its own module.
 
+mod bench;
 mod parse;
 
 use std::process::ExitCode;
@@ -21,11 +22,18 @@ struct Cli {
 enum Command {
     /// Read a file (CSV, TSV, XLSX, XLS, ODS, JSON, NDJSON, Parquet), infer its schema, print it.
     Parse(parse::ParseArgs),
+    /// Time each engine stage and the peer engines on a generated CSV.
+    Bench(bench::BenchArgs),
+    /// Run one bench stage and print its time and peak memory (used by `ida bench`).
+    #[command(hide = true)]
+    BenchStage(bench::StageArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::BenchStage(args) => bench::run_stage(&args),
     }
 }
 
