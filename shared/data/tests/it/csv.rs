@@ -200,3 +200,21 @@ fn stray_quotes_are_refused_unless_quoting_is_off() {
     };
     assert_eq!(column(&table.frame, "size"), [s("27\" wide"), s("\"2 m\"")]);
 }
+
+/// Found by the property tests: the parser read a quote run ending in text as a different number
+/// of rows than the pre-scan, and failed as an engine error.
+#[test]
+fn text_after_a_closing_quote_is_refused_before_the_parser() {
+    let err = read_bytes(
+        b"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"0",
+        "q.csv",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_quote");
+    let err = read_bytes(b"a,b\n\"x\" y,2\n", "q.csv", &ReadOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "q.csv: line 2, column 1: a quote inside an unquoted field or text after a closing quote"
+    );
+}
