@@ -47,14 +47,15 @@ pub fn infer(frame: DataFrame, options: &InferOptions) -> Result<(DataFrame, Dat
     }
     let height = frame.height();
     let tokens = NullTokens::new(options);
+    // Columns are taken by value so each text column is freed as soon as its typed copy exists:
+    // the peak is the text frame plus the columns in flight, not text plus typed frames.
     let results: Vec<(Column, ColumnSchema)> = frame
-        .columns()
-        .par_iter()
+        .into_columns()
+        .into_par_iter()
         .enumerate()
         .map(|(position, column)| infer_column(column, position, &tokens, options))
         .collect();
     let (columns, schemas): (Vec<Column>, Vec<ColumnSchema>) = results.into_iter().unzip();
-    drop(frame);
     let typed = DataFrame::new(height, columns)?;
     Ok((
         typed,
@@ -84,7 +85,7 @@ pub fn describe_typed(frame: &DataFrame) -> DatasetSchema {
 
 /// Infers and converts one column.
 fn infer_column(
-    column: &Column,
+    column: Column,
     position: usize,
     tokens: &NullTokens,
     options: &InferOptions,
@@ -94,7 +95,8 @@ fn infer_column(
         _ => None,
     };
     let Some(text) = text else {
-        return (column.clone(), describe_column(column, position));
+        let schema = describe_column(&column, position);
+        return (column, schema);
     };
     let scanned = scan(text, tokens, options.min_type_share);
     let decision = decide(&scanned, options.min_type_share);
