@@ -15,6 +15,20 @@ pub enum DataError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A frame column has no entry in the schema handed to the profiler.
+    #[error("column \"{column}\" is in the data but not in its schema")]
+    ProfileSchemaMismatch {
+        /// The column without a schema entry.
+        column: String,
+    },
+    /// A column has a storage type the profiler does not handle.
+    #[error("column \"{column}\" has type {dtype}, which profiling does not support")]
+    ProfileUnsupportedType {
+        /// The column concerned.
+        column: String,
+        /// The polars type found.
+        dtype: String,
+    },
     /// Polars refused an operation; this is an engine fault, not bad input.
     #[error("data engine error: {0}")]
     Engine(#[from] polars::error::PolarsError),
@@ -25,6 +39,8 @@ impl DataError {
     pub fn code(&self) -> &'static str {
         match self {
             DataError::Io { .. } => "io_error",
+            DataError::ProfileSchemaMismatch { .. } => "profile_schema_mismatch",
+            DataError::ProfileUnsupportedType { .. } => "profile_unsupported_type",
             DataError::Engine(_) => "engine_error",
         }
     }

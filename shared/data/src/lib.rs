@@ -5,6 +5,7 @@
 //! stages and the `ida` command call exactly the same functions.
 
 pub mod error;
+pub mod profile;
 pub mod schema;
 
 pub use error::{DataError, Result};
