@@ -1,0 +1,1 @@
+//! Alerts raised on small frames built to trigger (or not trigger) each rule.
