@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod profile;
+pub mod report;
 pub mod schema;
 
 pub use error::{DataError, Result};

@@ -12,3 +12,4 @@ mod profile_alerts;
 mod profile_fixtures;
 mod profile_frames;
 mod profile_properties;
+mod report_browser;
