@@ -4,10 +4,14 @@
 //! Files and frames go in, values come out. This crate never sees AWS or tenants; the pipeline
 //! stages and the `ida` command call exactly the same functions.
 
+pub mod dataset;
 pub mod error;
+pub mod infer;
 pub mod profile;
+pub mod read;
 pub mod report;
 pub mod schema;
 
 pub use error::{DataError, Result};
+pub use infer::{InferOptions, describe_typed, infer};
 pub use schema::{ColumnSchema, DatasetSchema, LogicalType, SemanticType, SourceFormat};

@@ -1,0 +1,1 @@
+//! Tests of the `ida` command on fixture files.
