@@ -3,6 +3,7 @@
 //! line on stderr), 1 when the machine or the engine is. Each subcommand is its own module.
 
 mod parse;
+mod profile;
 
 use std::process::ExitCode;
 
@@ -21,11 +22,14 @@ struct Cli {
 enum Command {
     /// Read a file (CSV, TSV, XLSX, XLS, ODS, JSON, NDJSON, Parquet), infer its schema, print it.
     Parse(parse::ParseArgs),
+    /// Profile a file: exact statistics, correlations and alerts as text, JSON or an HTML report.
+    Profile(profile::ProfileArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Profile(args) => profile::run(&args),
     }
 }
 
