@@ -238,8 +238,8 @@ fn column_alerts(
                 format!(
                     "{} values of column \"{name}\" lie outside the fences [{}, {}].",
                     numeric.outliers_iqr.count,
-                    numeric.outliers_iqr.lower_fence,
-                    numeric.outliers_iqr.upper_fence
+                    short(numeric.outliers_iqr.lower_fence),
+                    short(numeric.outliers_iqr.upper_fence)
                 ),
             );
         }
@@ -407,7 +407,10 @@ fn range_alerts(
             Severity::Warning,
             max,
             100.0,
-            format!("Column \"{name}\" holds percentages but reaches {max}, above 100."),
+            format!(
+                "Column \"{name}\" holds percentages but reaches {}, above 100.",
+                short(max)
+            ),
         );
     }
 }
@@ -454,6 +457,16 @@ fn name_parts(name: &str) -> Vec<String> {
         parts.push(current);
     }
     parts
+}
+
+/// A number for a sentence: at most six decimals, no float noise.
+fn short(value: f64) -> String {
+    let rounded = (value * 1e6).round() / 1e6;
+    if rounded.abs() < 1e15 {
+        rounded.to_string()
+    } else {
+        format!("{value:e}")
+    }
 }
 
 fn percent(ratio: f64) -> String {

@@ -205,6 +205,8 @@ fn analyse_column(
             analysed.profile.temporal = summary.profile;
             analysed.findings = summary.findings;
         }
+        // A column of nothing but nulls (Parquet's null type) has no statistics to compute.
+        DataType::Null => analysed.profile.null_count = row_count as u64,
         other => {
             return Err(DataError::ProfileUnsupportedType {
                 column: schema.name.clone(),

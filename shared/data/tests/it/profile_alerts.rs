@@ -190,3 +190,15 @@ fn the_profile_keeps_the_logical_types_of_the_schema() {
     let types: Vec<LogicalType> = report.columns.iter().map(|c| c.logical_type).collect();
     assert_eq!(types, vec![LogicalType::Integer, LogicalType::String]);
 }
+
+#[test]
+fn a_column_of_the_null_type_is_profiled_as_all_null() {
+    let mut frame = df!("a" => [1_i64, 2, 3]).unwrap();
+    frame
+        .with_column(Series::full_null("nothing".into(), 3, &DataType::Null).into())
+        .unwrap();
+    let report = profile(&frame, &schema_of(&frame), None, &config()).unwrap();
+    let column = &report.columns[1];
+    assert_eq!((column.null_count, column.distinct_count), (3, 0));
+    assert_eq!(codes_for(&report.alerts, Some("nothing")), vec!["all_null"]);
+}
