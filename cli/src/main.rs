@@ -4,6 +4,7 @@
 
 mod bench;
 mod parse;
+mod profile;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Read a file (CSV, TSV, XLSX, XLS, ODS, JSON, NDJSON, Parquet), infer its schema, print it.
     Parse(parse::ParseArgs),
+    /// Profile a file: exact statistics, correlations and alerts as text, JSON or an HTML report.
+    Profile(profile::ProfileArgs),
     /// Time each engine stage and the peer engines on a generated CSV.
     Bench(bench::BenchArgs),
     /// Run one bench stage and print its time and peak memory (used by `ida bench`).
@@ -32,6 +35,7 @@ enum Command {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Profile(args) => profile::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchStage(args) => bench::run_stage(&args),
     }

@@ -15,6 +15,20 @@ pub enum DataError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A frame column has no entry in the schema handed to the profiler.
+    #[error("column \"{column}\" is in the data but not in its schema")]
+    ProfileSchemaMismatch {
+        /// The column without a schema entry.
+        column: String,
+    },
+    /// A column has a storage type the profiler does not handle.
+    #[error("column \"{column}\" has type {dtype}, which profiling does not support")]
+    ProfileUnsupportedType {
+        /// The column concerned.
+        column: String,
+        /// The polars type found.
+        dtype: String,
+    },
     /// An option given to the engine is out of its range.
     #[error("invalid option {option}: {reason}")]
     InvalidOption {
@@ -198,6 +212,8 @@ impl DataError {
     pub fn code(&self) -> &'static str {
         match self {
             DataError::Io { .. } => "io_error",
+            DataError::ProfileSchemaMismatch { .. } => "profile_schema_mismatch",
+            DataError::ProfileUnsupportedType { .. } => "profile_unsupported_type",
             DataError::InvalidOption { .. } => "invalid_option",
             DataError::Engine(_) => "engine_error",
             DataError::EmptyInput { .. } => "empty_input",
@@ -222,7 +238,10 @@ impl DataError {
 
     /// Whether the error is the caller's input (as opposed to a fault of the engine or machine).
     pub fn is_invalid_input(&self) -> bool {
-        !matches!(self, DataError::Io { .. } | DataError::Engine(_))
+        !matches!(
+            self,
+            DataError::Io { .. } | DataError::Engine(_) | DataError::ProfileSchemaMismatch { .. }
+        )
     }
 }
 

@@ -7,7 +7,9 @@
 pub mod dataset;
 pub mod error;
 pub mod infer;
+pub mod profile;
 pub mod read;
+pub mod report;
 pub mod schema;
 
 pub use error::{DataError, Result};
