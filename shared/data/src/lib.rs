@@ -4,8 +4,11 @@
 //! Files and frames go in, values come out. This crate never sees AWS or tenants; the pipeline
 //! stages and the `ida` command call exactly the same functions.
 
+pub mod diff;
 pub mod error;
+pub mod recipe;
 pub mod schema;
+pub mod transform;
 
 pub use error::{DataError, Result};
 pub use schema::{ColumnSchema, DatasetSchema, LogicalType, SemanticType, SourceFormat};
