@@ -9,6 +9,7 @@
 //! unary      := "not" unary | "(" or_expr ")" | comparison
 //! comparison := column ("=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=") literal
 //!             | column "is" ["not"] "null"
+//!             | column                      (a boolean column: true rows)
 //! column     := identifier | `any name in backticks`
 //! literal    := number | 'text' | "text" | true | false
 //! ```
@@ -35,6 +36,8 @@ pub enum Predicate {
         /// The literal compared with.
         literal: Literal,
     },
+    /// A boolean column on its own: rows where it is true.
+    Truthy(String),
     /// `column is null` (or `is not null` when `negated`).
     IsNull {
         /// The column tested.
@@ -132,11 +135,27 @@ impl Predicate {
                 b.visit_columns(out);
             }
             Predicate::Not(inner) => inner.visit_columns(out),
-            Predicate::Compare { column, .. } | Predicate::IsNull { column, .. } => {
+            Predicate::Compare { column, .. }
+            | Predicate::IsNull { column, .. }
+            | Predicate::Truthy(column) => {
                 if !out.contains(&column.as_str()) {
                     out.push(column);
                 }
             }
+        }
+    }
+
+    /// The columns used on their own as booleans, for type checks.
+    pub fn truthy_columns(&self) -> Vec<&str> {
+        match self {
+            Predicate::And(a, b) | Predicate::Or(a, b) => {
+                let mut out = a.truthy_columns();
+                out.extend(b.truthy_columns());
+                out
+            }
+            Predicate::Not(inner) => inner.truthy_columns(),
+            Predicate::Truthy(column) => vec![column.as_str()],
+            Predicate::Compare { .. } | Predicate::IsNull { .. } => Vec::new(),
         }
     }
 
@@ -159,7 +178,7 @@ impl Predicate {
                 op,
                 literal,
             } => out.push((column, *op, literal)),
-            Predicate::IsNull { .. } => {}
+            Predicate::IsNull { .. } | Predicate::Truthy(_) => {}
         }
     }
 
@@ -170,6 +189,7 @@ impl Predicate {
             Predicate::And(a, b) => a.to_expr(temporal_columns).and(b.to_expr(temporal_columns)),
             Predicate::Or(a, b) => a.to_expr(temporal_columns).or(b.to_expr(temporal_columns)),
             Predicate::Not(inner) => inner.to_expr(temporal_columns).not(),
+            Predicate::Truthy(column) => col(column.as_str()),
             Predicate::IsNull { column, negated } => {
                 if *negated {
                     col(column.as_str()).is_not_null()
@@ -438,20 +458,35 @@ impl Parser {
                 reason: "expected 'null' after 'is'".to_owned(),
             });
         }
-        let op = match self.take() {
-            Some((_, Token::Op(op))) => op,
-            Some((position, token)) => {
-                return Err(PredicateError {
-                    position,
-                    reason: format!("expected a comparison operator, found {}", describe(&token)),
-                });
+        let op = match self.peek() {
+            Some((_, Token::Op(op))) => {
+                let op = *op;
+                self.next += 1;
+                op
             }
-            None => {
-                return Err(PredicateError {
-                    position: self.end,
-                    reason: "expected a comparison operator".to_owned(),
-                });
+            None | Some((_, Token::Close)) => return Ok(Predicate::Truthy(column)),
+            Some((_, Token::Ident(word)))
+                if word.eq_ignore_ascii_case("and") || word.eq_ignore_ascii_case("or") =>
+            {
+                return Ok(Predicate::Truthy(column));
             }
+            _ => match self.take() {
+                Some((position, token)) => {
+                    return Err(PredicateError {
+                        position,
+                        reason: format!(
+                            "expected a comparison operator, found {}",
+                            describe(&token)
+                        ),
+                    });
+                }
+                None => {
+                    return Err(PredicateError {
+                        position: self.end,
+                        reason: "expected a comparison operator".to_owned(),
+                    });
+                }
+            },
         };
         let literal = self.literal()?;
         Ok(Predicate::Compare {
@@ -536,6 +571,18 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_column_means_its_true_rows() {
+        let parsed = parse("not active and (flag)").unwrap();
+        let expected = Predicate::And(
+            Box::new(Predicate::Not(Box::new(Predicate::Truthy(
+                "active".to_owned(),
+            )))),
+            Box::new(Predicate::Truthy("flag".to_owned())),
+        );
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
     fn parentheses_quotes_and_backticks() {
         let parsed = parse("(`unit price` <= -3) AND name != 'O''Brien'").unwrap();
         let expected = Predicate::And(
@@ -553,6 +600,7 @@ mod tests {
     #[test]
     fn errors_name_the_position() {
         assert_eq!(parse("a = ").unwrap_err().position, 4);
+        assert_eq!(parse("a 1").unwrap_err().position, 2);
         assert_eq!(parse("a = 1 b").unwrap_err().position, 6);
         assert_eq!(parse("(a = 1").unwrap_err().reason, "missing ')'");
         assert_eq!(parse("a ; 1").unwrap_err().position, 2);
@@ -578,6 +626,7 @@ mod tests {
             Predicate::IsNull { column, negated } => {
                 format!("`{column}` is {}null", if *negated { "not " } else { "" })
             }
+            Predicate::Truthy(column) => format!("`{column}`"),
             Predicate::Compare {
                 column,
                 op,
@@ -613,6 +662,7 @@ mod tests {
             }),
             ("[a-z][a-z0-9]{0,6}", any::<bool>())
                 .prop_map(|(column, negated)| Predicate::IsNull { column, negated }),
+            "[a-z][a-z0-9]{0,6}".prop_map(Predicate::Truthy),
         ];
         leaf.prop_recursive(4, 16, 2, |inner| {
             prop_oneof![

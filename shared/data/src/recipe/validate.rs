@@ -135,8 +135,8 @@ struct State {
     columns: ColumnTypes,
     /// What happened to names that no longer exist, for helpful messages.
     fates: HashMap<String, String>,
-    /// `(prefix, step)` of one-hot outputs whose names depend on the data.
-    one_hot_prefixes: Vec<(String, usize)>,
+    /// Name prefixes of one-hot outputs, whose full names depend on the data.
+    one_hot_prefixes: Vec<String>,
     /// Candidates of drop_constant_columns: they may be gone after that step.
     maybe_constant: HashMap<String, usize>,
     problems: Vec<RecipeProblem>,
@@ -203,15 +203,13 @@ impl State {
             }
             return Some(t);
         }
-        if let Some((prefix, at)) = self
+        if self
             .one_hot_prefixes
             .iter()
-            .find(|(prefix, _)| name.starts_with(prefix.as_str()))
-            .cloned()
+            .any(|prefix| name.starts_with(prefix.as_str()))
         {
             // Names made by one-hot encoding depend on the data: accepted here, checked when
             // applied.
-            let _ = (prefix, at);
             return Some(LogicalType::Boolean);
         }
         let message = match self.fates.get(name) {
@@ -441,7 +439,7 @@ impl State {
                     .is_some()
                 {
                     self.remove(column, format!("one-hot encoded by step {index}"));
-                    self.one_hot_prefixes.push((format!("{column}_"), index));
+                    self.one_hot_prefixes.push(format!("{column}_"));
                 }
                 if !(1..=1000).contains(max_categories) {
                     self.problem(
@@ -678,6 +676,21 @@ impl State {
         };
         for name in parsed.columns() {
             self.lookup(index, step, name);
+        }
+        for name in parsed.truthy_columns() {
+            if let Some(t) = self.columns.get(name)
+                && t != LogicalType::Boolean
+            {
+                self.problem(
+                    index,
+                    step,
+                    Some(name),
+                    format!(
+                        "a {} column cannot stand alone in a predicate; compare it",
+                        type_name(t)
+                    ),
+                );
+            }
         }
         for (name, _, literal) in parsed.comparisons() {
             let Some(t) = self.columns.get(name) else {

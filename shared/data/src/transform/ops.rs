@@ -423,33 +423,30 @@ fn impute(
         let series = frame.column(column)?.as_materialized_series();
         let dtype = series.dtype().clone();
         let c = col(column.as_str());
-        let expr =
-            match strategy {
-                ImputeStrategy::Mean | ImputeStrategy::Median => {
-                    let values = statistics::finite_values(series)?;
-                    let (name, fill) = if strategy == ImputeStrategy::Mean {
-                        ("mean", statistics::mean(&values))
-                    } else {
-                        (
-                            "median",
-                            statistics::quantile(&statistics::sorted(values), 0.5),
-                        )
-                    };
-                    let Some(fill) = fill else {
-                        return Err(context
-                            .fail(Some(column), format!("has no values to take the {name} of")));
-                    };
-                    out.statistics.insert(
-                        column.clone(),
-                        BTreeMap::from([(name.to_owned(), number(fill))]),
-                    );
-                    c.cast(DataType::Float64).fill_null(lit(fill))
+        let expr = match strategy {
+            ImputeStrategy::Mean | ImputeStrategy::Median => {
+                let values = statistics::finite_values(series)?;
+                let (name, fill) = if strategy == ImputeStrategy::Mean {
+                    ("mean", statistics::mean(&values))
+                } else {
+                    (
+                        "median",
+                        statistics::quantile(&statistics::sorted(values), 0.5),
+                    )
+                };
+                // A column without values has nothing to take a statistic from: it stays
+                // null, and the impact records the statistic as null.
+                out.statistics.insert(
+                    column.clone(),
+                    BTreeMap::from([(name.to_owned(), fill.map_or(Value::Null, number))]),
+                );
+                match fill {
+                    Some(fill) => c.cast(DataType::Float64).fill_null(lit(fill)),
+                    None => c.cast(DataType::Float64),
                 }
-                ImputeStrategy::Mode => {
-                    let Some(mode) = statistics::mode(series)? else {
-                        return Err(context
-                            .fail(Some(column), "has no values to take the mode of".to_owned()));
-                    };
+            }
+            ImputeStrategy::Mode => match statistics::mode(series)? {
+                Some(mode) => {
                     let fill = mode.get(0)?.into_static();
                     out.statistics.insert(
                         column.clone(),
@@ -457,27 +454,35 @@ fn impute(
                     );
                     c.fill_null(lit(Scalar::new(dtype, fill)))
                 }
-                ImputeStrategy::Constant => {
-                    let fill = match value {
-                        Some(Value::Bool(b)) => lit(*b),
-                        Some(Value::String(s)) => lit(s.clone()),
-                        Some(Value::Number(n)) => match n.as_i64() {
-                            Some(i) => lit(i),
-                            None => lit(n.as_f64().unwrap_or(f64::NAN)),
-                        },
-                        _ => {
-                            return Err(context.fail(
-                                Some(column),
-                                "the constant strategy needs a value".to_owned(),
-                            ));
-                        }
-                    };
-                    c.fill_null(fill.strict_cast(dtype))
+                None => {
+                    out.statistics.insert(
+                        column.clone(),
+                        BTreeMap::from([("mode".to_owned(), Value::Null)]),
+                    );
+                    c
                 }
-                ImputeStrategy::ForwardFill => {
-                    c.fill_null_with_strategy(FillNullStrategy::Forward(None))
-                }
-            };
+            },
+            ImputeStrategy::Constant => {
+                let fill = match value {
+                    Some(Value::Bool(b)) => lit(*b),
+                    Some(Value::String(s)) => lit(s.clone()),
+                    Some(Value::Number(n)) => match n.as_i64() {
+                        Some(i) => lit(i),
+                        None => lit(n.as_f64().unwrap_or(f64::NAN)),
+                    },
+                    _ => {
+                        return Err(context.fail(
+                            Some(column),
+                            "the constant strategy needs a value".to_owned(),
+                        ));
+                    }
+                };
+                c.fill_null(fill.strict_cast(dtype))
+            }
+            ImputeStrategy::ForwardFill => {
+                c.fill_null_with_strategy(FillNullStrategy::Forward(None))
+            }
+        };
         exprs.push(expr.alias(column.as_str()));
     }
     with(frame, exprs)
