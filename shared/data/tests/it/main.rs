@@ -1,5 +1,4 @@
-//! Integration tests of ida-data's recipe engine: reference fixtures, validation, determinism
-//! across thread counts, diffs, the JSON Schema and properties.
+//! Integration tests of ida-data, one module per area.
 
 // clippy.toml allows these inside #[test] functions only; the shared fixture helpers of this
 // test binary are test code too.
@@ -10,10 +9,4 @@
     clippy::indexing_slicing
 )]
 
-mod determinism;
-mod diff;
-mod fixtures;
-mod properties;
-mod reference;
-mod schema_agreement;
-mod validation;
+mod recipe;

@@ -5,7 +5,7 @@ use ida_data::recipe::{ColumnTypes, Recipe, validate};
 use ida_data::schema::LogicalType;
 use ida_data::transform::apply;
 
-use crate::fixtures::input;
+use super::fixtures::input;
 
 fn columns() -> ColumnTypes {
     ColumnTypes {

@@ -75,3 +75,19 @@ proptest! {
         prop_assert!(input.equals_missing(&before));
     }
 }
+
+/// Found by the properties above: a column without any value made mean imputation fail.
+#[test]
+fn imputing_the_mean_of_a_column_without_values_leaves_it_null() {
+    let input = frame(&[(None, None), (None, Some("a".to_owned()))]);
+    let recipe = Recipe::from_json(
+        r#"{"recipe_version": 1, "steps": [
+            {"op": "impute", "columns": ["n"], "strategy": "mean", "rationale": "gaps"}
+        ]}"#,
+    )
+    .unwrap();
+    let applied = apply(&input, &recipe).unwrap();
+    assert_eq!(applied.frame.column("n").unwrap().null_count(), 2);
+    let impact = applied.recipe.steps[0].impact.as_ref().unwrap();
+    assert_eq!(impact.statistics["n"]["mean"], serde_json::Value::Null);
+}

@@ -4,7 +4,7 @@
 use ida_data::transform::apply;
 use polars::prelude::*;
 
-use crate::fixtures::{case_names, input, read_parquet, recipe, recipe_dir};
+use super::fixtures::{case_names, input, read_parquet, recipe, recipe_dir};
 
 fn assert_same(case: &str, actual: &DataFrame, expected: &DataFrame) {
     assert_eq!(

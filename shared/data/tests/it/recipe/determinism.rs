@@ -7,7 +7,7 @@ use std::process::Command;
 use ida_data::recipe::Recipe;
 use ida_data::transform::{ENGINE_VERSION, apply_parquet_bytes, read_provenance, version};
 
-use crate::fixtures::synthetic;
+use super::fixtures::synthetic;
 
 const TEN_STEPS: &str = r#"{"recipe_version": 1, "steps": [
     {"op": "trim_whitespace", "columns": ["city"], "rationale": "stray spaces"},
@@ -53,7 +53,7 @@ fn same_bytes_with_one_and_two_threads() {
         let status = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "determinism::emit_version_bytes",
+                "recipe::determinism::emit_version_bytes",
                 "--ignored",
                 "--test-threads",
                 "1",

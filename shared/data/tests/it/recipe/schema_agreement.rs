@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use ida_data::recipe::Recipe;
 use ida_data::transform::apply;
 
-use crate::fixtures::{case_names, input, recipe_dir};
+use super::fixtures::{case_names, input, recipe_dir};
 
 fn validator() -> jsonschema::Validator {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/recipe.schema.json");
