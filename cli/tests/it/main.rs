@@ -1,0 +1,4 @@
+//! Tests of the `ida` command on the data engine's fixture files.
+
+#[cfg(test)]
+mod parse;
