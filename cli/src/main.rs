@@ -2,6 +2,8 @@
 //! into an exit code: 0 on success, 2 when the input is at fault (one `error[code]: message`
 //! line on stderr), 1 when the machine or the engine is. Each subcommand is its own module.
 
+mod apply;
+mod diff;
 mod parse;
 
 use std::process::ExitCode;
@@ -21,11 +23,17 @@ struct Cli {
 enum Command {
     /// Read a file (CSV, TSV, XLSX, XLS, ODS, JSON, NDJSON, Parquet), infer its schema, print it.
     Parse(parse::ParseArgs),
+    /// Apply a cleaning recipe to a dataset and write the next version as Parquet.
+    Apply(apply::ApplyArgs),
+    /// Show the differences between two datasets.
+    Diff(diff::DiffArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 
