@@ -189,6 +189,9 @@ fn measure(
     };
     if row_step {
         impact.cells_affected = rows_removed * before_names.len() as u64;
+    } else if let Operation::OneHot { .. } = operation {
+        // Every cell of the encoded column is replaced by its indicators.
+        impact.cells_affected = rows_before;
     }
     for name in &watched {
         let was = before
