@@ -2,7 +2,9 @@
 //! into an exit code: 0 on success, 2 when the input is at fault (one `error[code]: message`
 //! line on stderr), 1 when the machine or the engine is. Each subcommand is its own module.
 
+mod apply;
 mod bench;
+mod diff;
 mod parse;
 mod profile;
 
@@ -30,6 +32,10 @@ enum Command {
     /// Run one bench stage and print its time and peak memory (used by `ida bench`).
     #[command(hide = true)]
     BenchStage(bench::StageArgs),
+    /// Apply a cleaning recipe to a dataset and write the next version as Parquet.
+    Apply(apply::ApplyArgs),
+    /// Show the differences between two datasets.
+    Diff(diff::DiffArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -38,6 +44,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Profile(args) => profile::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchStage(args) => bench::run_stage(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 

@@ -1,4 +1,6 @@
 //! Tests of the `ida` command on the data engine's fixture files.
 
 #[cfg(test)]
+mod apply;
+#[cfg(test)]
 mod parse;

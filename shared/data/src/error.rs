@@ -29,6 +29,44 @@ pub enum DataError {
         /// The polars type found.
         dtype: String,
     },
+    /// A recipe document is not well-formed JSON of the recipe shape.
+    #[error("recipe is not valid: {reason}")]
+    RecipeParse {
+        /// Where and what, as serde or the version check reported it.
+        reason: String,
+    },
+    /// A recipe does not fit the dataset: every problem found, by step.
+    #[error("recipe has {} problem(s):\n{}", problems.len(), render_problems(problems))]
+    RecipeInvalid {
+        /// Every problem, in step order.
+        problems: Vec<crate::recipe::RecipeProblem>,
+    },
+    /// A step could not be applied to the data it saw (such as a negative value for log1p).
+    #[error("step {step} ({op}){}: {reason}", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default())]
+    StepFailed {
+        /// Zero-based index of the step.
+        step: usize,
+        /// The step's operation.
+        op: &'static str,
+        /// The column concerned, if any.
+        column: Option<String>,
+        /// What went wrong, naming the row when one value is at fault.
+        reason: String,
+    },
+    /// A column has a storage type recipes and diffs do not handle.
+    #[error("column '{column}' has type {dtype}, which recipes and diffs do not handle")]
+    UnsupportedColumnType {
+        /// The column concerned.
+        column: String,
+        /// The polars type found.
+        dtype: String,
+    },
+    /// The key columns given to a diff do not identify rows.
+    #[error("diff key: {reason}")]
+    DiffKey {
+        /// Which dataset and column, and what is wrong.
+        reason: String,
+    },
     /// An option given to the engine is out of its range.
     #[error("invalid option {option}: {reason}")]
     InvalidOption {
@@ -214,6 +252,11 @@ impl DataError {
             DataError::Io { .. } => "io_error",
             DataError::ProfileSchemaMismatch { .. } => "profile_schema_mismatch",
             DataError::ProfileUnsupportedType { .. } => "profile_unsupported_type",
+            DataError::RecipeParse { .. } => "recipe_parse",
+            DataError::RecipeInvalid { .. } => "recipe_invalid",
+            DataError::StepFailed { .. } => "step_failed",
+            DataError::UnsupportedColumnType { .. } => "unsupported_column_type",
+            DataError::DiffKey { .. } => "diff_key",
             DataError::InvalidOption { .. } => "invalid_option",
             DataError::Engine(_) => "engine_error",
             DataError::EmptyInput { .. } => "empty_input",
@@ -243,6 +286,14 @@ impl DataError {
             DataError::Io { .. } | DataError::Engine(_) | DataError::ProfileSchemaMismatch { .. }
         )
     }
+}
+
+fn render_problems(problems: &[crate::recipe::RecipeProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Shorthand for results of the data engine.

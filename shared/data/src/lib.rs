@@ -5,12 +5,15 @@
 //! stages and the `ida` command call exactly the same functions.
 
 pub mod dataset;
+pub mod diff;
 pub mod error;
 pub mod infer;
 pub mod profile;
 pub mod read;
+pub mod recipe;
 pub mod report;
 pub mod schema;
+pub mod transform;
 
 pub use error::{DataError, Result};
 pub use infer::{InferOptions, describe_typed, infer};

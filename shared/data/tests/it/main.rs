@@ -1,6 +1,7 @@
 //! Integration tests of the data engine, one binary with one module per area: the readers
 //! (fixture files for every reader behaviour, bad input with its error code and place,
-//! properties over arbitrary bytes) and profiling (reference statistics, alerts, the report).
+//! properties over arbitrary bytes), profiling (reference statistics, alerts, the report) and
+//! recipes.
 //!
 //! Test helpers may unwrap: a failed fixture load is a failed test, reported with its cause.
 #![allow(
@@ -21,5 +22,6 @@ mod profile_fixtures;
 mod profile_frames;
 mod profile_properties;
 mod properties;
+mod recipe;
 mod report_browser;
 mod workbook;
