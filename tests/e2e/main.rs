@@ -1,1 +1,6 @@
-//! End-to-end suite.
+//! End-to-end suite against the local emulators (`scripts/emulators up`). Each test provisions
+//! its own stack from `infra/template.yaml` through ida-local, under a unique prefix, and tears
+//! it down, so tests run in parallel. Where LocalStack behaves unlike AWS, the test name says so
+//! and docs/operations.md lists the difference.
+
+mod provisioning;
