@@ -12,6 +12,7 @@ pub mod audit;
 pub mod dataset;
 pub mod error;
 pub mod id;
+pub mod identity;
 pub mod job;
 pub mod project;
 pub mod quota;
@@ -24,3 +25,4 @@ mod wire_enum;
 
 pub use access::{Permission, Principal, Role, TenantScope, authorize};
 pub use error::{CoreError, ErrorKind, Result};
+pub use transition::{InvalidTransition, StateMachine};
