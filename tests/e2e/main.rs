@@ -3,4 +3,11 @@
 //! it down, so tests run in parallel. Where LocalStack behaves unlike AWS, the test name says so
 //! and docs/operations.md lists the difference.
 
+#![cfg(test)]
+
+mod dead_letters;
+mod env;
 mod provisioning;
+mod records;
+mod state_machine;
+mod uploads;

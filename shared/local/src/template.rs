@@ -431,13 +431,13 @@ mod tests {
 
         // Text without "${" passes through Sub unchanged, whatever else it holds.
         #[test]
-        fn sub_leaves_text_without_placeholders_alone(text in "[^$]{0,40}") {
+        fn sub_leaves_text_without_references_alone(text in "[^$]{0,40}") {
             prop_assert_eq!(scope().substitute(&text, &BTreeMap::new()).unwrap(), text);
         }
 
-        // Each placeholder is replaced by its value and nothing else changes.
+        // Each ${...} reference is replaced by its value and nothing else changes.
         #[test]
-        fn sub_replaces_each_placeholder(left in "[a-z/:-]{0,10}", right in "[a-z/:-]{0,10}") {
+        fn sub_replaces_each_reference(left in "[a-z/:-]{0,10}", right in "[a-z/:-]{0,10}") {
             let text = format!("{left}${{NamePrefix}}{right}${{Queue.Arn}}");
             let expected = format!("{left}ida-t1{right}arn:aws:sqs:us-east-1:0:q");
             prop_assert_eq!(scope().substitute(&text, &BTreeMap::new()).unwrap(), expected);
