@@ -11,12 +11,11 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use ida_core::access::{AuthorizerContext, Permission, Principal, Subject};
 use ida_core::audit::{Actor, AuditAction, AuditDiff, EntityKind, EntityRef};
 use ida_core::id::{ApiKeyId, CorrelationId, SessionFamilyId, TenantId, UserId};
+use ida_core::identity::password::{Password, PasswordHashing};
 use ida_core::quota::Quota;
 use ida_core::tenancy::DisplayName;
 use ida_core::user::{Email, User};
@@ -42,8 +41,6 @@ pub const LOGIN_WINDOW: Duration = Duration::minutes(15);
 pub const LOGIN_LOCK: Duration = Duration::minutes(15);
 /// How long a refresh token (and its family) lives.
 pub const REFRESH_TTL: Duration = Duration::days(30);
-/// Shortest and longest accepted password, in characters.
-pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 12..=1024;
 
 /// A secret shown once to its owner: its `Debug` output hides it.
 #[derive(Clone, PartialEq, Eq)]
@@ -179,28 +176,24 @@ fn random_hex(bytes: usize) -> Result<String> {
     Ok(hex::encode(buffer))
 }
 
-/// An argon2id hash (PHC string) of a password.
+/// An argon2id hash (PHC string) of a new password, with ida-core's rule and parameters.
 pub fn hash_password(password: &str) -> Result<String> {
-    if !PASSWORD_CHARS.contains(&password.chars().count()) {
-        return Err(CoreError::invalid("password", "must be 12 to 1024 characters").into());
-    }
-    let mut salt = [0_u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| StoreError::Domain(CoreError::Crypto(e.to_string())))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| StoreError::Domain(CoreError::Crypto(e.to_string())))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| StoreError::Domain(CoreError::Crypto(e.to_string())))
+    Ok(PasswordHashing::default().hash(&Password::new_for_registration(password)?)?)
 }
 
 /// Whether `password` matches an argon2 PHC hash.
 pub fn password_matches(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    Password::presented(password)
+        .and_then(|presented| PasswordHashing::default().verify(&presented, phc))
+        .is_ok()
+}
+
+/// Spends one hashing's time for an unknown account, so timing does not tell which emails exist.
+fn spend_decoy_hash(password: &str) {
+    if let Ok(presented) = Password::presented(password) {
+        // The decoy always answers "invalid credentials"; only its cost matters here.
+        let _cost_only = PasswordHashing::default().verify_against_decoy(&presented);
+    }
 }
 
 /// The scope of a tenant whose credential was just verified against its stored hash.
@@ -402,12 +395,15 @@ impl DynamoStore {
         at: OffsetDateTime,
     ) -> Result<LoginOutcome> {
         let email = Email::parse(email).map_err(|_| StoreError::InvalidCredentials)?;
-        let found = self
+        let Some(found) = self
             .lookup(&gsi::email(&email))
             .await?
             .into_iter()
             .find(|candidate| item::string_attr(candidate, "kind").is_ok_and(|k| k == "user"))
-            .ok_or(StoreError::InvalidCredentials)?;
+        else {
+            spend_decoy_hash(password);
+            return Err(StoreError::InvalidCredentials);
+        };
         let tenant = tenant_of(&found)?;
         let user: Stored<User> = item::decode(&found)?;
         let user = user.record;

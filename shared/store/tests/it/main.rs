@@ -4,7 +4,12 @@
 
 // This binary is only tests: its helpers may fail loudly as the test functions do (clippy.toml
 // allows these in test functions, not in the helpers beside them).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod artifacts;
 mod audit;
