@@ -182,7 +182,10 @@ async fn api_keys_authenticate_rotate_with_grace_and_revoke() -> anyhow::Result<
         Some(now.unix_timestamp())
     );
 
-    let wrong = format!("{}0", &secret.expose()[..secret.expose().len() - 1]);
+    // Change the secret's last digit (to another digit: a fixed '0' was the same key 1 time in 16).
+    let full = secret.expose();
+    let last = if full.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &full[..full.len() - 1]);
     assert_eq!(
         records
             .authenticate_api_key(&wrong, now)
