@@ -156,6 +156,16 @@ pub enum RaggedRows {
     Skip,
 }
 
+/// Whether delimited text uses RFC 4180 quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quoting {
+    /// A field starting with `"` is quoted; `""` inside it is one quote.
+    #[default]
+    Rfc4180,
+    /// Quotes are ordinary characters (for files that never quote, such as many TSV exports).
+    None,
+}
+
 /// Which worksheet of a workbook to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SheetChoice {
@@ -202,6 +212,8 @@ pub struct ReadOptions {
     pub encoding: TextEncoding,
     /// Rows with the wrong field count.
     pub ragged_rows: RaggedRows,
+    /// Whether delimited text uses quotes.
+    pub quoting: Quoting,
     /// The worksheet to read; `None` reads the first non-empty one.
     pub sheet: Option<SheetChoice>,
     /// Safety limits.
