@@ -155,6 +155,8 @@ pub(crate) struct Scan {
     pub(crate) non_integer_float: bool,
     /// How the time parts were written.
     pub(crate) time_style: TimeStyle,
+    /// Whether any date candidate was alive at the last check (refreshed every 1024 rows).
+    temporal_live: bool,
 }
 
 impl Scan {
@@ -177,6 +179,7 @@ impl Scan {
             leading_zero: false,
             non_integer_float: false,
             time_style: TimeStyle::default(),
+            temporal_live: true,
         }
     }
 
@@ -223,12 +226,14 @@ impl Scan {
                 IntegerText::No => self.integer.record(false, allowance),
             }
         }
+        let mut plain_decimal = false;
         if self.float.alive {
             let float = integer != IntegerText::No || parse_float(text).is_some();
             self.non_integer_float |= float && integer == IntegerText::No;
             self.float.record(float, allowance);
+            plain_decimal = float && integer == IntegerText::No && is_plain_decimal(text);
         }
-        if self.temporal_alive() {
+        if self.temporal_live {
             self.record_temporal(text, allowance);
         }
         // A plain integer reads the same under every convention and carries no mark: only its
@@ -238,6 +243,14 @@ impl Scan {
                 match integer {
                     IntegerText::Fits(_) => {}
                     IntegerText::TooLarge => formatted.all_integers = false,
+                    // Likewise a plain decimal (`4.69`) under the comma-thousands convention:
+                    // no mark, a decimal part, nothing else to learn.
+                    IntegerText::No
+                        if plain_decimal && formatted.separators == Separators::CommaThousands =>
+                    {
+                        formatted.decimal = true;
+                        formatted.all_integers = false;
+                    }
                     IntegerText::No => formatted.record(text),
                 }
             }
@@ -301,6 +314,20 @@ impl Scan {
     }
 }
 
+/// Whether `text` is a sign, digits, one `.` and digits (`-4.69`): the only shape in which a
+/// plain float reads identically as a comma-thousands formatted number.
+#[inline]
+fn is_plain_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let Some((whole, fraction)) = digits.split_once('.') else {
+        return false;
+    };
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Scans every value of `column` (stopping early only when no candidate is left).
 pub(crate) fn scan(column: &StringChunked, tokens: &NullTokens, min_type_share: f64) -> Scan {
     let mut scan = Scan::new();
@@ -314,9 +341,12 @@ pub(crate) fn scan(column: &StringChunked, tokens: &NullTokens, min_type_share: 
             scan.record(text, allowance);
         }
         // Checking every value would cost a branch chain per value; every 1024 is enough.
-        if index % 1024 == 1023 && !scan.anything_alive() {
-            scan.complete = false;
-            break;
+        if index % 1024 == 1023 {
+            if !scan.anything_alive() {
+                scan.complete = false;
+                break;
+            }
+            scan.temporal_live = scan.temporal_alive();
         }
     }
     scan

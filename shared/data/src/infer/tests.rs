@@ -284,3 +284,13 @@ fn mixed_fixture_matches_its_reviewed_schema() {
         Some(" spaced ")
     );
 }
+
+#[test]
+fn plain_decimals_mixed_with_grouped_numbers_read_as_one_formatted_column() {
+    let (column, schema) = infer_one(&all(&["4.69", "1,234.5", "-0.25"]));
+    assert_eq!(schema.semantic_type, Some(SemanticType::FormattedNumber));
+    assert_eq!(
+        column.f64().unwrap().iter().collect::<Vec<_>>(),
+        vec![Some(4.69), Some(1234.5), Some(-0.25)]
+    );
+}
