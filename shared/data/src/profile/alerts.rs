@@ -386,14 +386,16 @@ fn range_alerts(
         .any(|p| NON_NEGATIVE_NAMES.contains(&p.as_str()));
     let stray = negatives as f64 <= config.stray_negative_ratio * non_null as f64;
     if negatives > 0 && (non_negative_by_name || stray) {
-        let why = if non_negative_by_name {
-            "its name says it cannot be negative".to_owned()
+        // A name is strong evidence; a few negatives among positives may be legitimate
+        // (temperatures), so that case is only worth knowing.
+        let (why, severity) = if non_negative_by_name {
+            ("its name says it cannot be negative", Severity::Warning)
         } else {
-            "all its other values are zero or more".to_owned()
+            ("all its other values are zero or more", Severity::Info)
         };
         push(
             "invalid_range",
-            Severity::Warning,
+            severity,
             negatives as f64,
             0.0,
             format!("Column \"{name}\" has {negatives} negative values, but {why}."),

@@ -40,7 +40,7 @@ pub struct ProfileConfig {
     /// A share of values outside the IQR fences at or above this raises `outliers`. Default 0.01.
     pub outlier_ratio: f64,
     /// Negative values in a column whose other values are all >= 0 are suspect when they are at
-    /// most this share of the values. Default 0.05.
+    /// most this share of the values. Default 0.01.
     pub stray_negative_ratio: f64,
     /// Dates before this year are suspect. Default 1900.
     pub earliest_plausible_year: i32,
@@ -62,7 +62,7 @@ impl Default for ProfileConfig {
             skewness: 2.0,
             zeros_ratio: 0.1,
             outlier_ratio: 0.01,
-            stray_negative_ratio: 0.05,
+            stray_negative_ratio: 0.01,
             earliest_plausible_year: 1900,
         }
     }

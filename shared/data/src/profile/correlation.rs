@@ -59,15 +59,7 @@ pub(crate) fn correlations(columns: &[AnalysedColumn], config: &ProfileConfig) -
         .collect();
     Correlations {
         pearson: symmetric(names(&numeric), numeric.len(), |i, j| {
-            let (x, y) = (prepared.get(i)?, prepared.get(j)?);
-            pearson_pair(
-                x,
-                y,
-                &x.data.values,
-                &y.data.values,
-                &x.centred_values,
-                &y.centred_values,
-            )
+            pearson_pair(prepared.get(i)?, prepared.get(j)?)
         }),
         spearman: symmetric(names(&numeric), numeric.len(), |i, j| {
             let (x, y) = (prepared.get(i)?, prepared.get(j)?);
@@ -108,33 +100,83 @@ fn symmetric(
 /// A numeric column's values and ranks, centred once for the null-free fast path.
 struct Prepared<'a> {
     data: &'a NumericData,
+    /// Which rows hold a value, one bit per row.
+    present: RowSet,
     /// Average ranks (1-based) in row order, NaN for null rows.
     ranks: Vec<f64>,
     /// Values minus their mean (empty when the column has nulls: pairs then centre themselves).
     centred_values: Vec<f64>,
     /// Ranks minus their mean (empty when the column has nulls).
     centred_ranks: Vec<f64>,
+    /// Sums of squares of the centred values and ranks.
+    squares: (f64, f64),
 }
 
 impl<'a> Prepared<'a> {
     fn of(data: &'a NumericData) -> Self {
+        let present = RowSet::of(&data.values);
         let mut ranks = vec![f64::NAN; data.values.len()];
-        assign_average_ranks(
-            data.order.iter().map(|&row| row as usize),
-            &data.values,
-            &mut ranks,
-        );
+        assign_average_ranks(&data.sorted, &data.order, |_| true, &mut ranks);
         let (centred_values, centred_ranks) = if data.has_nulls() {
             (Vec::new(), Vec::new())
         } else {
             (centre(&data.values), centre(&ranks))
         };
+        let squares = (
+            dot(&centred_values, &centred_values),
+            dot(&centred_ranks, &centred_ranks),
+        );
         Prepared {
             data,
+            present,
             ranks,
             centred_values,
             centred_ranks,
+            squares,
         }
+    }
+
+    /// Ranks over the rows where `partner` also has a value: the global ranks when that is
+    /// every row of this column, otherwise a re-ranking that walks the existing sort order.
+    fn ranks_within<'s>(&'s self, partner: &Prepared<'_>) -> std::borrow::Cow<'s, [f64]> {
+        if !partner.data.has_nulls() {
+            return std::borrow::Cow::Borrowed(&self.ranks);
+        }
+        let mut ranks = vec![f64::NAN; self.data.values.len()];
+        assign_average_ranks(
+            &self.data.sorted,
+            &self.data.order,
+            |row| partner.present.contains(row),
+            &mut ranks,
+        );
+        std::borrow::Cow::Owned(ranks)
+    }
+}
+
+/// A set of row numbers as a bitmap: small enough to stay in cache while a sort order is
+/// walked in random row order.
+struct RowSet {
+    words: Vec<u64>,
+}
+
+impl RowSet {
+    /// The rows whose value is not NaN.
+    fn of(values: &[f64]) -> Self {
+        let mut words = vec![0_u64; values.len().div_ceil(64)];
+        for (word, chunk) in words.iter_mut().zip(values.chunks(64)) {
+            for (bit, value) in chunk.iter().enumerate() {
+                if !value.is_nan() {
+                    *word |= 1 << bit;
+                }
+            }
+        }
+        RowSet { words }
+    }
+
+    fn contains(&self, row: usize) -> bool {
+        self.words
+            .get(row / 64)
+            .is_some_and(|word| word >> (row % 64) & 1 == 1)
     }
 }
 
@@ -143,91 +185,70 @@ fn centre(values: &[f64]) -> Vec<f64> {
     values.iter().map(|x| x - mean).collect()
 }
 
-/// Writes 1-based average ranks into `ranks` for the rows yielded in ascending value order.
+/// Writes 1-based average ranks into `ranks` for the rows `keep` accepts, walking the column's
+/// ascending `sorted` values and their row numbers `order` once.
 fn assign_average_ranks(
-    rows_in_order: impl Iterator<Item = usize>,
-    values: &[f64],
+    sorted: &[f64],
+    order: &[u32],
+    keep: impl Fn(usize) -> bool,
     ranks: &mut [f64],
 ) {
-    let rows: Vec<usize> = rows_in_order.collect();
+    let mut below = 0_usize;
     let mut start = 0;
-    while start < rows.len() {
-        let value = rows.get(start).and_then(|&r| values.get(r)).copied();
+    while start < sorted.len() {
+        let value = sorted.get(start).copied();
         let mut end = start + 1;
-        while end < rows.len() && rows.get(end).and_then(|&r| values.get(r)).copied() == value {
+        while end < sorted.len() && sorted.get(end).copied() == value {
             end += 1;
         }
-        // Ranks start..end (0-based) share their mean, 1-based: (start + 1 + end) / 2.
-        let rank = (start + 1 + end) as f64 / 2.0;
-        for &row in rows.get(start..end).unwrap_or_default() {
-            if let Some(slot) = ranks.get_mut(row) {
-                *slot = rank;
+        let rows = order.get(start..end).unwrap_or_default();
+        let kept = rows.iter().filter(|&&row| keep(row as usize)).count();
+        if kept > 0 {
+            // The tie occupies ranks below+1 ..= below+kept; each gets their mean.
+            let rank = below as f64 + (kept as f64 + 1.0) / 2.0;
+            for &row in rows.iter().filter(|&&row| keep(row as usize)) {
+                if let Some(slot) = ranks.get_mut(row as usize) {
+                    *slot = rank;
+                }
             }
         }
+        below += kept;
         start = end;
     }
 }
 
 /// Pearson's r of two numeric columns over their complete rows.
-fn pearson_pair(
-    x: &Prepared<'_>,
-    y: &Prepared<'_>,
-    x_values: &[f64],
-    y_values: &[f64],
-    x_centred: &[f64],
-    y_centred: &[f64],
-) -> Option<f64> {
+fn pearson_pair(x: &Prepared<'_>, y: &Prepared<'_>) -> Option<f64> {
     if !x.data.has_nulls() && !y.data.has_nulls() {
         if x.data.sorted.len() < 2 || is_constant(&x.data.sorted) || is_constant(&y.data.sorted) {
             return None;
         }
         return coefficient(
-            dot(x_centred, x_centred),
-            dot(y_centred, y_centred),
-            dot(x_centred, y_centred),
+            x.squares.0,
+            y.squares.0,
+            dot(&x.centred_values, &y.centred_values),
         );
     }
-    pearson_complete_rows(x_values, y_values)
+    pearson_complete_rows(&x.data.values, &y.data.values)
 }
 
 /// Spearman's rho: Pearson's r of average ranks, re-ranked over the pair's complete rows when
 /// the two columns have nulls in different rows.
 fn spearman_pair(x: &Prepared<'_>, y: &Prepared<'_>) -> Option<f64> {
     if !x.data.has_nulls() && !y.data.has_nulls() {
-        return pearson_pair(x, y, &x.ranks, &y.ranks, &x.centred_ranks, &y.centred_ranks);
+        if x.data.sorted.len() < 2 || is_constant(&x.data.sorted) || is_constant(&y.data.sorted) {
+            return None;
+        }
+        return coefficient(
+            x.squares.1,
+            y.squares.1,
+            dot(&x.centred_ranks, &y.centred_ranks),
+        );
     }
-    if same_null_rows(&x.data.values, &y.data.values) {
+    if x.present.words == y.present.words {
         return pearson_complete_rows(&x.ranks, &y.ranks);
     }
-    let both = |row: usize| {
-        !x.data.values.get(row).is_none_or(|v| v.is_nan())
-            && !y.data.values.get(row).is_none_or(|v| v.is_nan())
-    };
-    let mut x_ranks = vec![f64::NAN; x.data.values.len()];
-    let mut y_ranks = vec![f64::NAN; y.data.values.len()];
-    assign_average_ranks(
-        x.data
-            .order
-            .iter()
-            .map(|&r| r as usize)
-            .filter(|&r| both(r)),
-        &x.data.values,
-        &mut x_ranks,
-    );
-    assign_average_ranks(
-        y.data
-            .order
-            .iter()
-            .map(|&r| r as usize)
-            .filter(|&r| both(r)),
-        &y.data.values,
-        &mut y_ranks,
-    );
-    pearson_complete_rows(&x_ranks, &y_ranks)
-}
-
-fn same_null_rows(x: &[f64], y: &[f64]) -> bool {
-    x.iter().zip(y).all(|(a, b)| a.is_nan() == b.is_nan())
+    pearson_complete_rows(&x.ranks_within(y), &y.ranks_within(x))
 }
 
 /// Two-pass Pearson's r over the rows where neither value is NaN.
@@ -327,10 +348,17 @@ mod tests {
 
     #[test]
     fn ties_get_the_average_of_their_ranks() {
-        let values = [10.0, 20.0, 10.0, 30.0];
-        let mut ranks = vec![0.0; 4];
-        assign_average_ranks([0, 2, 1, 3].into_iter(), &values, &mut ranks);
-        assert_eq!(ranks, vec![1.5, 3.0, 1.5, 4.0]);
+        // values by row: 10, 20, 10, 30, 10
+        let sorted = [10.0, 10.0, 10.0, 20.0, 30.0];
+        let order = [0, 2, 4, 1, 3];
+        let mut ranks = vec![f64::NAN; 5];
+        assign_average_ranks(&sorted, &order, |_| true, &mut ranks);
+        assert_eq!(ranks, vec![2.0, 4.0, 2.0, 5.0, 2.0]);
+        let mut without_row_2 = vec![f64::NAN; 5];
+        assign_average_ranks(&sorted, &order, |row| row != 2, &mut without_row_2);
+        assert_eq!(without_row_2[..2], [1.5, 3.0]);
+        assert!(without_row_2[2].is_nan());
+        assert_eq!(without_row_2[3..], [4.0, 1.5]);
     }
 
     #[test]

@@ -202,3 +202,25 @@ fn a_column_of_the_null_type_is_profiled_as_all_null() {
     assert_eq!((column.null_count, column.distinct_count), (3, 0));
     assert_eq!(codes_for(&report.alerts, Some("nothing")), vec!["all_null"]);
 }
+
+#[test]
+fn an_empty_frame_profiles_without_statistics_or_alerts() {
+    let frame = df!(
+        "n" => Vec::<i64>::new(),
+        "s" => Vec::<String>::new(),
+        "b" => Vec::<bool>::new(),
+    )
+    .unwrap();
+    let report = profile(&frame, &schema_of(&frame), None, &config()).unwrap();
+    assert_eq!((report.row_count, report.duplicate_row_count), (0, 0));
+    assert!(
+        report
+            .columns
+            .iter()
+            .all(|c| c.numeric.is_none() && c.null_ratio == 0.0)
+    );
+    assert_eq!(report.correlations.pearson.matrix, vec![vec![None]]);
+    assert_eq!(report.alerts, Vec::<Alert>::new());
+    let html = ida_data::report::render_html(&report, &schema_of(&frame));
+    assert_eq!(html.matches("class=\"card\"").count(), 3);
+}
