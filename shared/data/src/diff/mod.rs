@@ -199,7 +199,12 @@ pub fn of_transform(
         .as_materialized_series()
         .idx()?
         .clone();
-    let paired_before = before.take(&ids)?;
+    // Steps keep row order and never add rows, so equal heights mean ids 0..n: no gather needed.
+    let paired_before = if before.height() == after.height() {
+        before.clone()
+    } else {
+        before.take(&ids)?
+    };
     let mut pairs = Vec::new();
     let mut schema = SchemaChanges::default();
     for (name, source) in lineage {
@@ -443,8 +448,7 @@ fn compare(
     labels: &dyn Fn(usize) -> BTreeMap<String, Value>,
     mut schema: SchemaChanges,
 ) -> Result<DiffReport> {
-    let height = paired_after.height();
-    let mut any_change = vec![false; height];
+    let mut any_change: Option<BooleanChunked> = None;
     let mut columns = Vec::new();
     let mut differing: Vec<(String, Series, Series, BooleanChunked)> = Vec::new();
     for (source, name) in pairs {
@@ -474,37 +478,33 @@ fn compare(
             null_count_after: wa.null_count() as u64,
             numeric: numeric_delta(wb, wa)?,
         };
-        let mut differs = false;
-        for (row, ((same, was_null), is_null)) in
-            same.iter().zip(bn.iter()).zip(an.iter()).enumerate()
-        {
-            if same == Some(true) {
-                continue;
-            }
-            differs = true;
-            if let Some(flag) = any_change.get_mut(row) {
-                *flag = true;
-            }
-            match (was_null == Some(true), is_null == Some(true)) {
-                (false, true) => change.nulled += 1,
-                (true, false) => change.filled += 1,
-                _ => change.changed += 1,
-            }
-        }
-        if differs {
-            let mask = equal_cells(&b, &a)?;
-            differing.push((name.clone(), b, a, mask));
+        // Counted with bitmap operations: a row loop here would dominate a large apply.
+        // equal_missing never yields null, so `!same` marks exactly the differing cells.
+        let differs_mask = !&same;
+        let count = |mask: &BooleanChunked| mask.sum().unwrap_or(0) as u64;
+        let differing_cells = count(&differs_mask);
+        if differing_cells > 0 {
+            change.nulled = count(&(&(!&bn) & &an));
+            change.filled = count(&(&bn & &(!&an)));
+            change.changed = differing_cells - change.nulled - change.filled;
+            any_change = Some(match any_change {
+                Some(previous) => &previous | &differs_mask,
+                None => differs_mask,
+            });
+            differing.push((name.clone(), b, a, same));
         }
         columns.push(change);
     }
     let mut changed_rows_sample = Vec::new();
-    for row in any_change
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c)
-        .map(|(r, _)| r)
-        .take(SAMPLE_ROWS)
-    {
+    let changed_rows = any_change.map_or_else(Vec::new, |mask| {
+        mask.iter()
+            .enumerate()
+            .filter(|(_, c)| *c == Some(true))
+            .map(|(r, _)| r)
+            .take(SAMPLE_ROWS)
+            .collect::<Vec<_>>()
+    });
+    for row in changed_rows {
         let mut cells = BTreeMap::new();
         for (name, b, a, same) in &differing {
             if same.get(row) != Some(true) {

@@ -60,7 +60,6 @@ pub fn apply(input: &DataFrame, recipe: &Recipe) -> Result<Applied> {
         .lazy()
         .with_row_index(SOURCE_ROW, None)
         .collect()?;
-    frame.rechunk_mut();
     let numbered = frame.clone();
     // Current column name -> input column name (None for columns a step created).
     let mut lineage: Vec<(String, Option<String>)> = input
@@ -76,8 +75,7 @@ pub fn apply(input: &DataFrame, recipe: &Recipe) -> Result<Applied> {
             op: step.operation.name(),
         };
         let before = frame;
-        let (mut after, output) = ops::apply_operation(before.clone(), &step.operation, &context)?;
-        after.rechunk_mut();
+        let (after, output) = ops::apply_operation(before.clone(), &step.operation, &context)?;
         let impact = measure(&before, &after, &step.operation, output)?;
         removed_by_step.push(diff::StepRows {
             step: index,
