@@ -301,6 +301,22 @@ pub fn read_bytes(bytes: &[u8], name: &str, options: &ReadOptions) -> Result<Rea
     }
 }
 
+/// The format `bytes` will be read as: the declared one when the bytes agree (else
+/// `format_mismatch`), or the sniffed one. Cheap: for upload checks before any reading.
+pub fn resolve_format(
+    bytes: &[u8],
+    name: &str,
+    declared: Option<InputFormat>,
+) -> Result<InputFormat> {
+    sniff::resolve_format(bytes, name, declared)
+}
+
+/// Checks a zip-based workbook against the archive limits (entries, decompressed size) without
+/// parsing it: the zip-bomb check of upload validation.
+pub fn check_workbook_archive(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<()> {
+    archive::check_zip(bytes, name, limits)
+}
+
 /// Lists the worksheet names of a workbook, in order.
 pub fn sheet_names(bytes: &[u8], name: &str, options: &ReadOptions) -> Result<Vec<String>> {
     let format = sniff::resolve_format(bytes, name, options.format)?;
