@@ -158,6 +158,26 @@ fn type_name(t: LogicalType) -> &'static str {
     }
 }
 
+/// Whether a text literal compared with a column of type `t` reads as that type (always true
+/// for text columns).
+fn temporal_literal_parses(t: LogicalType, text: &str) -> bool {
+    use chrono::{NaiveDate, NaiveDateTime};
+    match t {
+        LogicalType::Date => NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+        LogicalType::Datetime | LogicalType::DatetimeTz => {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+                || [
+                    "%Y-%m-%d %H:%M:%S",
+                    "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%d %H:%M:%S%.f",
+                ]
+                .iter()
+                .any(|f| NaiveDateTime::parse_from_str(text, f).is_ok())
+        }
+        _ => true,
+    }
+}
+
 /// Whether `cast` supports a conversion.
 pub fn cast_allowed(from: LogicalType, to: LogicalType) -> bool {
     use LogicalType as T;
@@ -713,6 +733,20 @@ impl State {
                     step,
                     Some(name),
                     format!("cannot compare a {} column with {literal:?}", type_name(t)),
+                );
+            } else if let Literal::Text(text) = literal
+                && !temporal_literal_parses(t, text)
+            {
+                // polars would turn an unreadable literal into null and silently drop every row.
+                self.problem(
+                    index,
+                    step,
+                    Some(name),
+                    format!(
+                        "'{text}' is not a {} (write dates as YYYY-MM-DD, datetimes as \
+                         YYYY-MM-DD HH:MM:SS)",
+                        type_name(t)
+                    ),
                 );
             }
         }

@@ -158,3 +158,40 @@ fn the_recipe_hash_ignores_impacts_and_key_order() {
         r#"{"recipe_version":1,"steps":[{"columns":["a"],"needs_review":false,"op":"log1p","rationale":"r"}]}"#
     );
 }
+
+#[test]
+fn a_date_literal_that_does_not_read_as_a_date_is_refused() {
+    let mut types = columns();
+    types.columns.push(("day".into(), LogicalType::Date));
+    let good = recipe(
+        r#"{"op": "filter_rows", "predicate": "day >= '2024-02-29'", "rationale": "recent"}"#,
+    );
+    assert!(validate(&good, &types).is_ok());
+    let bad = recipe(
+        r#"{"op": "filter_rows", "predicate": "day >= '29/02/2024'", "rationale": "recent"}"#,
+    );
+    let problems = validate(&bad, &types).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0]
+            .message
+            .starts_with("'29/02/2024' is not a date"),
+        "{}",
+        problems[0].message
+    );
+}
+
+#[test]
+fn a_date_filter_keeps_the_rows_on_and_after_the_day() {
+    let text =
+        std::fs::read_to_string(super::fixtures::recipe_dir().join("parse_dates.recipe.json"))
+            .unwrap();
+    let mut r = Recipe::from_json(&text).unwrap();
+    let filter = recipe(
+        r#"{"op": "filter_rows", "predicate": "joined >= '2024-03-01'", "rationale": "recent"}"#,
+    );
+    r.steps.extend(filter.steps);
+    let applied = apply(&input(), &r).unwrap();
+    // Per ten input rows: 01/03, 05/05, 10/10 and 11/11/2024 are on or after 1 March 2024.
+    assert_eq!(applied.frame.height(), 12);
+}
