@@ -2,6 +2,7 @@
 //! into an exit code: 0 on success, 2 when the input is at fault (one `error[code]: message`
 //! line on stderr), 1 when the machine or the engine is. Each subcommand is its own module.
 
+mod bench;
 mod parse;
 mod profile;
 
@@ -22,6 +23,11 @@ struct Cli {
 enum Command {
     /// Read a file (CSV, TSV, XLSX, XLS, ODS, JSON, NDJSON, Parquet), infer its schema, print it.
     Parse(parse::ParseArgs),
+    /// Time each engine stage and the peer engines on a generated CSV.
+    Bench(bench::BenchArgs),
+    /// Run one bench stage and print its time and peak memory (used by `ida bench`).
+    #[command(hide = true)]
+    BenchStage(bench::StageArgs),
     /// Profile a file: exact statistics, correlations and alerts as text, JSON or an HTML report.
     Profile(profile::ProfileArgs),
 }
@@ -29,6 +35,8 @@ enum Command {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::BenchStage(args) => bench::run_stage(&args),
         Command::Profile(args) => profile::run(&args),
     }
 }

@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ida_data::dataset::{TypedDataset, read_path, write_parquet_file, write_schema_json};
 use ida_data::read::{
-    HeaderMode, InputFormat, RaggedRows, ReadOptions, ReadReport, SheetChoice, TextEncoding,
+    HeaderMode, InputFormat, Quoting, RaggedRows, ReadOptions, ReadReport, SheetChoice,
+    TextEncoding,
 };
 use ida_data::schema::{DatasetSchema, LogicalType, SemanticType};
 use polars::prelude::{AnyValue, Column, DataFrame, DataType, IntoColumn};
@@ -36,6 +37,9 @@ pub struct ParseArgs {
     /// Text encoding when the file has no byte order mark.
     #[arg(long, value_enum, default_value = "auto")]
     encoding: EncodingArg,
+    /// Whether CSV fields may be quoted (rfc4180) or quotes are plain characters (none).
+    #[arg(long, value_enum, default_value = "rfc4180")]
+    quoting: QuotingArg,
     /// What to do with CSV rows that have the wrong number of fields.
     #[arg(long, value_enum, default_value = "error")]
     ragged_rows: RaggedArg,
@@ -75,6 +79,12 @@ enum EncodingArg {
     Auto,
     Utf8,
     Windows1252,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QuotingArg {
+    Rfc4180,
+    None,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +137,10 @@ impl ParseArgs {
                 RaggedArg::Error => RaggedRows::Error,
                 RaggedArg::Pad => RaggedRows::Pad,
                 RaggedArg::Skip => RaggedRows::Skip,
+            },
+            quoting: match self.quoting {
+                QuotingArg::Rfc4180 => Quoting::Rfc4180,
+                QuotingArg::None => Quoting::None,
             },
             sheet: match (&self.sheet, self.sheet_index) {
                 (Some(name), _) => Some(SheetChoice::Name(name.clone())),

@@ -1,1 +1,4 @@
-//! Tests of the `ida` command on fixture files.
+//! Tests of the `ida` command on the data engine's fixture files.
+
+#[cfg(test)]
+mod parse;

@@ -6,8 +6,10 @@
 
 use polars::prelude::{
     BooleanChunked, Column, Float64Chunked, Int32Chunked, Int64Chunked, IntoColumn, IntoSeries,
-    PlSmallStr, StringChunked, TimeUnit, TimeZone,
+    PlSmallStr, Series, StringChunked, TimeUnit, TimeZone,
 };
+
+use crate::schema::SemanticType;
 
 use super::decide::Choice;
 use super::formatted::parse_formatted;
@@ -148,19 +150,39 @@ pub(crate) fn convert(
             .collect::<Float64Chunked>()
             .with_name(name)
             .into_series(),
-        Choice::Text(meaning) => cells
-            .map(|cell| {
-                let text = tokens.value(cell)?;
-                if let Some(meaning) = meaning
-                    && !fits(*meaning, text)
-                {
-                    invalid.push(cell.unwrap_or_default());
-                }
-                cell
-            })
-            .collect::<StringChunked>()
-            .with_name(name)
-            .into_series(),
+        Choice::Text(meaning) => text(name, column, tokens, *meaning, &mut invalid),
     };
     (series.into_column(), invalid)
+}
+
+/// Keeps the text as written, nulling missing cells; counts values without the meaning's shape.
+fn text(
+    name: PlSmallStr,
+    column: &StringChunked,
+    tokens: &NullTokens,
+    meaning: Option<SemanticType>,
+    invalid: &mut Invalid,
+) -> Series {
+    let mut tokens_present = false;
+    for cell in column.iter() {
+        match (tokens.value(cell), cell) {
+            (None, Some(_)) => tokens_present = true,
+            (Some(text), Some(source)) => {
+                if meaning.is_some_and(|m| !fits(m, text)) {
+                    invalid.push(source);
+                }
+            }
+            (_, None) => {}
+        }
+    }
+    // Most text columns hold no null token: the column is then shared, not copied.
+    let kept = if tokens_present {
+        column
+            .iter()
+            .map(|cell| tokens.value(cell).and(cell))
+            .collect::<StringChunked>()
+    } else {
+        column.clone()
+    };
+    kept.with_name(name).into_series()
 }

@@ -93,7 +93,7 @@ pub(crate) fn decide(scan: &Scan, min_type_share: f64) -> Decision {
     if scan.non_null == 0 {
         return Decision::text(None, Vec::new());
     }
-    let required = (min_type_share * scan.non_null as f64).ceil() as u64;
+    let required = required_fits(scan.non_null, min_type_share);
     let eligible = |tally: &Tally| {
         tally.alive
             && scan.complete
@@ -285,7 +285,7 @@ fn formatted_decision(scan: &Scan, index: usize) -> Result<Decision, Vec<String>
 
 /// Text, labelled with the meaning that fits the most values (at least the minimum share).
 fn text_decision(scan: &Scan, min_type_share: f64) -> Decision {
-    let required = (min_type_share * scan.non_null as f64).ceil() as u64;
+    let required = required_fits(scan.non_null, min_type_share);
     let meaning = scan
         .meanings
         .iter()
@@ -313,4 +313,10 @@ fn text_decision(scan: &Scan, min_type_share: f64) -> Decision {
         }
     }
     Decision::text(meaning, notes)
+}
+
+/// Values a candidate must accept: the share of the non-null values, and never zero (a type
+/// that fits nothing is not a type of the column, whatever the share).
+fn required_fits(non_null: u64, min_type_share: f64) -> u64 {
+    ((min_type_share * non_null as f64).ceil() as u64).max(1)
 }

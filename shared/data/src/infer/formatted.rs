@@ -98,12 +98,9 @@ pub(crate) fn parse_formatted(text: &str, separators: Separators) -> Option<Form
     if percent && symbol.is_some() {
         return None;
     }
-    let (digits, grouped, decimal) = plain_digits(body, separators)?;
-    let plain = if negative {
-        format!("-{digits}")
-    } else {
-        digits
-    };
+    let mut buffer = [0u8; MAX_LEN + 1];
+    let (length, grouped, decimal) = plain_digits(body, separators, negative, &mut buffer)?;
+    let plain = std::str::from_utf8(buffer.get(..length)?).ok()?;
     let value = plain.parse::<f64>().ok()?;
     let integer = if decimal {
         None
@@ -120,14 +117,31 @@ pub(crate) fn parse_formatted(text: &str, separators: Separators) -> Option<Form
     })
 }
 
-/// Rewrites the digits of `body` without thousands separators and with `.` as decimal point.
-/// Groups after the first must have exactly three digits; the first has one to three.
-fn plain_digits(body: &str, separators: Separators) -> Option<(String, bool, bool)> {
+/// Writes the digits of `body` into `buffer` without thousands separators, with `.` as decimal
+/// point and a leading `-` when `negative`; returns the length written, whether a thousands
+/// separator and whether a decimal separator were seen. Groups after the first must have exactly
+/// three digits; the first has one to three. The buffer keeps the hot path free of allocation.
+fn plain_digits(
+    body: &str,
+    separators: Separators,
+    negative: bool,
+    buffer: &mut [u8],
+) -> Option<(usize, bool, bool)> {
     let (whole, fraction) = match body.split_once(separators.decimal()) {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (body, None),
     };
-    let mut plain = String::with_capacity(body.len());
+    let mut length = 0;
+    let mut put = |bytes: &[u8]| -> Option<()> {
+        buffer
+            .get_mut(length..length + bytes.len())?
+            .copy_from_slice(bytes);
+        length += bytes.len();
+        Some(())
+    };
+    if negative {
+        put(b"-")?;
+    }
     let mut grouped = false;
     for (index, group) in whole.split(separators.thousands()).enumerate() {
         let valid = group.bytes().all(|b| b.is_ascii_digit())
@@ -139,7 +153,7 @@ fn plain_digits(body: &str, separators: Separators) -> Option<(String, bool, boo
             return None;
         }
         grouped = index > 0;
-        plain.push_str(group);
+        put(group.as_bytes())?;
     }
     if grouped && whole.split(separators.thousands()).next()?.len() > 3 {
         return None;
@@ -148,10 +162,10 @@ fn plain_digits(body: &str, separators: Separators) -> Option<(String, bool, boo
         if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        plain.push('.');
-        plain.push_str(fraction);
+        put(b".")?;
+        put(fraction.as_bytes())?;
     }
-    Some((plain, grouped, fraction.is_some()))
+    Some((length, grouped, fraction.is_some()))
 }
 
 #[cfg(test)]

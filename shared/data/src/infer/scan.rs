@@ -231,9 +231,15 @@ impl Scan {
         if self.temporal_alive() {
             self.record_temporal(text, allowance);
         }
+        // A plain integer reads the same under every convention and carries no mark: only its
+        // fitting in i64 matters, so the full parse is skipped on the hot path.
         for formatted in &mut self.formatted {
             if formatted.alive {
-                formatted.record(text);
+                match integer {
+                    IntegerText::Fits(_) => {}
+                    IntegerText::TooLarge => formatted.all_integers = false,
+                    IntegerText::No => formatted.record(text),
+                }
             }
         }
         for (tally, meaning) in self.meanings.iter_mut().zip(TEXT_MEANINGS) {

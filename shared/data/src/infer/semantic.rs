@@ -59,13 +59,13 @@ fn is_domain(domain: &str) -> bool {
 
 /// `http://` or `https://`, a host, and no whitespace.
 fn is_url(text: &str) -> bool {
-    let lower = text
-        .get(..8)
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    let rest = if lower.starts_with("https://") {
+    let scheme = |prefix: &str| {
+        text.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    let rest = if scheme("https://") {
         text.get(8..)
-    } else if lower.starts_with("http://") {
+    } else if scheme("http://") {
         text.get(7..)
     } else {
         None

@@ -235,3 +235,52 @@ fn describe_typed_maps_polars_types() {
     assert_eq!(schema.columns[3].semantic_type, Some(SemanticType::Email));
     assert_eq!(schema.row_count, 2);
 }
+
+#[test]
+fn share_zero_never_types_a_column_no_value_fits() {
+    let options = InferOptions {
+        min_type_share: 0.0,
+        ..InferOptions::default()
+    };
+    let (_, schema) = infer(
+        text_frame(&[("c", &[Some("apple"), Some("pear")])]),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(schema.columns[0].logical_type, LogicalType::String);
+}
+
+/// The fixture `mixed.csv` covers every type, format and refusal; its schema was reviewed by
+/// hand against `docs/inference.md` and is stored next to it.
+#[test]
+fn mixed_fixture_matches_its_reviewed_schema() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/infer");
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(fixtures.join("mixed.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let (typed, schema) = infer(frame, &InferOptions::default()).unwrap();
+    let actual = serde_json::to_string_pretty(&schema).unwrap();
+    let expected_path = fixtures.join("mixed.schema.json");
+    if std::env::var_os("IDA_WRITE_FIXTURES").is_some() {
+        std::fs::write(&expected_path, format!("{actual}\n")).unwrap();
+    }
+    let expected: DatasetSchema =
+        serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
+    assert_eq!(schema, expected, "{actual}");
+    assert_eq!(
+        typed.column("price").unwrap().f64().unwrap().get(0),
+        Some(1234.5)
+    );
+    assert_eq!(
+        typed.column("eu_amount").unwrap().f64().unwrap().get(3),
+        Some(1_000_000.0)
+    );
+    assert_eq!(
+        typed.column("note").unwrap().str().unwrap().get(0),
+        Some(" spaced ")
+    );
+}

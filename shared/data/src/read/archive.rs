@@ -1,7 +1,9 @@
 //! Limits on zip-based workbooks (XLSX, XLSB, ODS), checked before the workbook reader opens
-//! them: the number of entries and the total size once decompressed. The sizes written in the
-//! archive's directory can lie, so every entry is also inflated into a counting sink that stops
-//! at the limit; a bomb costs at most the limit in CPU time, never in memory.
+//! them: the number of entries and the total size once decompressed. Every entry is also
+//! inflated into a counting sink that stops at the limit, so a bomb costs at most the limit in
+//! CPU time, never memory. A directory that understates a size cannot hide a bomb either: the
+//! zip reader (here and inside calamine) stops an entry at its declared size and its checksum
+//! then fails, which is reported as a corrupt workbook.
 
 use std::io::{self, Cursor, Read};
 

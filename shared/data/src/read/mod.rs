@@ -156,6 +156,16 @@ pub enum RaggedRows {
     Skip,
 }
 
+/// Whether delimited text uses RFC 4180 quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quoting {
+    /// A field starting with `"` is quoted; `""` inside it is one quote.
+    #[default]
+    Rfc4180,
+    /// Quotes are ordinary characters (for files that never quote, such as many TSV exports).
+    None,
+}
+
 /// Which worksheet of a workbook to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SheetChoice {
@@ -202,6 +212,8 @@ pub struct ReadOptions {
     pub encoding: TextEncoding,
     /// Rows with the wrong field count.
     pub ragged_rows: RaggedRows,
+    /// Whether delimited text uses quotes.
+    pub quoting: Quoting,
     /// The worksheet to read; `None` reads the first non-empty one.
     pub sheet: Option<SheetChoice>,
     /// Safety limits.
@@ -287,6 +299,22 @@ pub fn read_bytes(bytes: &[u8], name: &str, options: &ReadOptions) -> Result<Rea
             Ok(ReadOutput::Typed { frame, report })
         }
     }
+}
+
+/// The format `bytes` will be read as: the declared one when the bytes agree (else
+/// `format_mismatch`), or the sniffed one. Cheap: for upload checks before any reading.
+pub fn resolve_format(
+    bytes: &[u8],
+    name: &str,
+    declared: Option<InputFormat>,
+) -> Result<InputFormat> {
+    sniff::resolve_format(bytes, name, declared)
+}
+
+/// Checks a zip-based workbook against the archive limits (entries, decompressed size) without
+/// parsing it: the zip-bomb check of upload validation.
+pub fn check_workbook_archive(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<()> {
+    archive::check_zip(bytes, name, limits)
 }
 
 /// Lists the worksheet names of a workbook, in order.

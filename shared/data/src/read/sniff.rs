@@ -36,7 +36,7 @@ impl Detected {
             Detected::Empty => "empty".to_owned(),
             Detected::Binary { .. } => "binary data".to_owned(),
             Detected::Parquet => "a Parquet file".to_owned(),
-            Detected::Workbook(format) => format!("a {} workbook", format.name()),
+            Detected::Workbook(format) => format!("an {} workbook", format.name()),
             Detected::OtherZip => "a zip archive that is not a workbook".to_owned(),
             Detected::CorruptZip => "an unreadable zip archive".to_owned(),
             Detected::Cfb => "an OLE compound file (xls)".to_owned(),

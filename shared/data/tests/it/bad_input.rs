@@ -118,3 +118,15 @@ fn corrupt_parquet_is_a_typed_error() {
     .unwrap_err();
     assert_eq!(err.code(), "corrupt_parquet");
 }
+
+#[test]
+fn a_delimiter_that_cannot_separate_fields_is_an_invalid_option() {
+    for delimiter in [b'"', b'\n', b'\r', 0xE9] {
+        let options = ReadOptions {
+            delimiter: Some(delimiter),
+            ..ReadOptions::default()
+        };
+        let err = read_bytes(b"a,b\n1,2\n", "x.csv", &options).unwrap_err();
+        assert_eq!(err.code(), "invalid_option");
+    }
+}

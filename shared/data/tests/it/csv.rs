@@ -1,6 +1,6 @@
 //! Delimited text on fixture files: dialect, quoting, encodings, line ends, names, ragged rows.
 
-use ida_data::read::{HeaderMode, RaggedRows, ReadOptions, TextEncoding};
+use ida_data::read::{HeaderMode, Quoting, RaggedRows, ReadOptions, TextEncoding, read_bytes};
 use polars::prelude::DataType;
 
 use crate::fixtures::{column, error_with, names, raw, raw_with, s};
@@ -179,4 +179,42 @@ fn short_rows_can_be_padded_but_long_rows_still_fail() {
     assert_eq!(column(&table.frame, "b"), [s("2"), s("5"), None]);
     assert_eq!(column(&table.frame, "c"), [s("3"), None, None]);
     assert_eq!(table.report.rows_padded, 2);
+}
+
+#[test]
+fn stray_quotes_are_refused_unless_quoting_is_off() {
+    let text = b"item\tsize\nscreen\t27\" wide\ncable\t\"2 m\"\n";
+    let err = read_bytes(text, "sizes.tsv", &ReadOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "invalid_quote");
+    assert_eq!(
+        err.to_string(),
+        "sizes.tsv: line 2, column 2: a quote inside an unquoted field or text after a closing quote"
+    );
+    let options = ReadOptions {
+        quoting: Quoting::None,
+        ..ReadOptions::default()
+    };
+    let ida_data::read::ReadOutput::Raw(table) = read_bytes(text, "sizes.tsv", &options).unwrap()
+    else {
+        panic!("text read as a typed frame");
+    };
+    assert_eq!(column(&table.frame, "size"), [s("27\" wide"), s("\"2 m\"")]);
+}
+
+/// Found by the property tests: the parser read a quote run ending in text as a different number
+/// of rows than the pre-scan, and failed as an engine error.
+#[test]
+fn text_after_a_closing_quote_is_refused_before_the_parser() {
+    let err = read_bytes(
+        b"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"0",
+        "q.csv",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_quote");
+    let err = read_bytes(b"a,b\n\"x\" y,2\n", "q.csv", &ReadOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "q.csv: line 2, column 1: a quote inside an unquoted field or text after a closing quote"
+    );
 }

@@ -40,3 +40,14 @@ fn json_lines_skip_blank_lines() {
     assert_eq!(column(&table.frame, "address.city"), [s("Lyon"), None]);
     assert_eq!(column(&table.frame, "when"), [None, s("2024-01-02")]);
 }
+
+#[test]
+fn an_empty_array_is_empty_input() {
+    let err = ida_data::read::read_bytes(
+        b" [ ] ",
+        "none.json",
+        &ida_data::read::ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "empty_input");
+}

@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use ida_data::read::{HeaderMode, InputFormat, ReadOptions, ReadOutput, read_bytes};
+use ida_data::read::{
+    HeaderMode, InputFormat, Quoting, RaggedRows, ReadOptions, ReadOutput, read_bytes,
+};
 use polars::prelude::DataType;
 use proptest::prelude::*;
 
@@ -24,11 +26,16 @@ const FORMATS: [Option<InputFormat>; 10] = [
 
 /// Reads with every declared format and checks the contract of whatever comes back.
 fn read_everything(data: &[u8]) -> Result<(), TestCaseError> {
-    for format in FORMATS {
-        let options = ReadOptions {
-            format,
-            ..ReadOptions::default()
-        };
+    let unquoted = ReadOptions {
+        quoting: Quoting::None,
+        ragged_rows: RaggedRows::Pad,
+        ..ReadOptions::default()
+    };
+    let declared = FORMATS.into_iter().map(|format| ReadOptions {
+        format,
+        ..ReadOptions::default()
+    });
+    for options in declared.chain([unquoted]) {
         match read_bytes(data, "input", &options) {
             Ok(ReadOutput::Raw(raw)) => {
                 prop_assert!(raw.frame.dtypes().iter().all(|t| *t == DataType::String));

@@ -1,7 +1,10 @@
 //! Workbooks on fixture files: sheet choice, title and header rows, cached formulas, dates,
 //! error cells, numbers as text, archive limits.
 
-use ida_data::read::{ReadLimits, ReadOptions, SheetChoice, sheet_names};
+use ida_data::read::{
+    InputFormat, ReadLimits, ReadOptions, SheetChoice, check_workbook_archive, resolve_format,
+    sheet_names,
+};
 
 use crate::fixtures::{bytes, column, error_with, names, raw, raw_with, s};
 
@@ -126,4 +129,39 @@ fn an_archive_that_inflates_past_the_limit_is_refused_before_parsing() {
         ..ReadOptions::default()
     };
     assert_eq!(error_with("book.xlsx", &options).code(), "archive_limit");
+}
+
+#[test]
+fn upload_checks_run_without_parsing() {
+    let book = bytes("book.xlsx");
+    assert_eq!(
+        resolve_format(&book, "book.xlsx", None).unwrap(),
+        InputFormat::Xlsx
+    );
+    assert_eq!(
+        resolve_format(&book, "book.xlsx", Some(InputFormat::Json))
+            .unwrap_err()
+            .code(),
+        "format_mismatch"
+    );
+    check_workbook_archive(&book, "book.xlsx", &ReadLimits::default()).unwrap();
+    let small = ReadLimits {
+        max_uncompressed_bytes: 1024 * 1024,
+        ..ReadLimits::default()
+    };
+    let err = check_workbook_archive(&bytes("bomb.xlsx"), "bomb.xlsx", &small).unwrap_err();
+    assert_eq!(err.code(), "archive_limit");
+    assert!(
+        err.to_string().contains("4194315 bytes once decompressed"),
+        "{err}"
+    );
+    // A directory that understates the size: the entry is read only up to its declared size,
+    // whose checksum then fails, so the bomb never expands.
+    let err =
+        check_workbook_archive(&bytes("lying_bomb.xlsx"), "lying_bomb.xlsx", &small).unwrap_err();
+    assert_eq!(err.code(), "corrupt_workbook");
+    assert!(
+        err.to_string().contains("entry xl/worksheets/sheet1.xml"),
+        "{err}"
+    );
 }

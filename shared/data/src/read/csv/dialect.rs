@@ -11,7 +11,12 @@ pub(super) const SAMPLE_RECORDS: usize = 200;
 /// Splits the first `max_records` non-blank records of `text` into unquoted fields
 /// (RFC 4180: `""` inside quotes is one quote). A record cut by the end of the sample is left out
 /// unless the sample is the whole text.
-pub(super) fn sample_records(text: &[u8], delimiter: u8, max_records: usize) -> Vec<Vec<String>> {
+pub(super) fn sample_records(
+    text: &[u8],
+    delimiter: u8,
+    quoting: bool,
+    max_records: usize,
+) -> Vec<Vec<String>> {
     let complete = text.len() <= SAMPLE_BYTES;
     let sample = text.get(..SAMPLE_BYTES).unwrap_or(text);
     let mut records = Vec::new();
@@ -34,7 +39,7 @@ pub(super) fn sample_records(text: &[u8], delimiter: u8, max_records: usize) -> 
             continue;
         }
         match byte {
-            b'"' => in_quotes = true,
+            b'"' if quoting => in_quotes = true,
             b'\r' if bytes.peek() == Some(&b'\n') => {}
             b'\n' => {
                 record.push(String::from_utf8_lossy(&field).into_owned());
@@ -63,11 +68,11 @@ pub(super) fn sample_records(text: &[u8], delimiter: u8, max_records: usize) -> 
 
 /// The delimiter whose field count is the most consistent (and above one) over the sample;
 /// `,` when none splits the text.
-pub(super) fn sniff_delimiter(text: &[u8]) -> u8 {
+pub(super) fn sniff_delimiter(text: &[u8], quoting: bool) -> u8 {
     // Best so far: (delimiter, agreeing records per thousand, field count).
     let mut best: Option<(u8, usize, usize)> = None;
     for candidate in CANDIDATES {
-        let records = sample_records(text, candidate, SAMPLE_RECORDS);
+        let records = sample_records(text, candidate, quoting, SAMPLE_RECORDS);
         let Some((mode, agreeing)) = mode_of(records.iter().map(Vec::len)) else {
             continue;
         };
@@ -151,17 +156,22 @@ mod tests {
     use super::*;
 
     fn records(text: &str) -> Vec<Vec<String>> {
-        sample_records(text.as_bytes(), sniff_delimiter(text.as_bytes()), 50)
+        sample_records(
+            text.as_bytes(),
+            sniff_delimiter(text.as_bytes(), true),
+            true,
+            50,
+        )
     }
 
     #[test]
     fn delimiter_is_the_consistent_one() {
-        assert_eq!(sniff_delimiter(b"a;b;c\n1,5;2,5;3\n4;5;6\n"), b';');
-        assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n"), b'\t');
-        assert_eq!(sniff_delimiter(b"a|b|c\n1|2|3\n"), b'|');
-        assert_eq!(sniff_delimiter(b"a,b\n1,2\n"), b',');
-        assert_eq!(sniff_delimiter(b"single\nvalue\n"), b',');
-        assert_eq!(sniff_delimiter(b"\"x;y\",b\n\"1;2\",3\n"), b',');
+        assert_eq!(sniff_delimiter(b"a;b;c\n1,5;2,5;3\n4;5;6\n", true), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n", true), b'\t');
+        assert_eq!(sniff_delimiter(b"a|b|c\n1|2|3\n", true), b'|');
+        assert_eq!(sniff_delimiter(b"a,b\n1,2\n", true), b',');
+        assert_eq!(sniff_delimiter(b"single\nvalue\n", true), b',');
+        assert_eq!(sniff_delimiter(b"\"x;y\",b\n\"1;2\",3\n", true), b',');
     }
 
     #[test]

@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 use super::encoding;
 use super::names::{positional_names, unique_names};
-use super::{HeaderMode, InputFormat, RaggedRows, RawTable, ReadOptions, ReadReport};
+use super::{HeaderMode, InputFormat, Quoting, RaggedRows, RawTable, ReadOptions, ReadReport};
 use crate::error::{DataError, Result};
 use scan::{OddRecord, Scan, ScanLimits};
 
@@ -36,19 +36,32 @@ pub(super) fn read(
             .push("the bytes are not UTF-8; they were decoded as Windows-1252".to_owned());
     }
     let (text, line_ending) = normalize_line_ends(decoded.text);
+    let quote = match options.quoting {
+        Quoting::Rfc4180 => Some(b'"'),
+        Quoting::None => None,
+    };
     report.line_ending = Some(line_ending.to_owned());
     let delimiter = match (options.delimiter, format) {
         (Some(delimiter), _) => delimiter,
         (None, InputFormat::Tsv) => b'\t',
-        (None, _) => dialect::sniff_delimiter(&text),
+        (None, _) => dialect::sniff_delimiter(&text, quote.is_some()),
     };
+    if matches!(delimiter, b'\n' | b'\r') || Some(delimiter) == quote || !delimiter.is_ascii() {
+        return Err(DataError::InvalidOption {
+            option: "delimiter",
+            reason: format!(
+                "{:?} cannot separate fields: it must be one ASCII character other than a line end or the quote",
+                char::from(delimiter)
+            ),
+        });
+    }
     report.delimiter = Some(char::from(delimiter));
 
     let limits = ScanLimits {
         max_columns: options.limits.max_columns,
         max_cell_bytes: options.limits.max_cell_bytes,
     };
-    let scan = scan::scan(&text, delimiter, limits, name)?;
+    let scan = scan::scan(&text, delimiter, quote, limits, name)?;
     if scan.records == 0 {
         return Err(DataError::EmptyInput {
             name: name.to_owned(),
@@ -69,7 +82,8 @@ pub(super) fn read(
     cut.extend(plan.skipped.iter().map(|odd| (odd.start, odd.end)));
     let text = cut_ranges(text, cut);
 
-    let sample = dialect::sample_records(&text, delimiter, dialect::SAMPLE_RECORDS);
+    let sample =
+        dialect::sample_records(&text, delimiter, quote.is_some(), dialect::SAMPLE_RECORDS);
     let header = match options.header {
         HeaderMode::Present => true,
         HeaderMode::Absent => false,
@@ -94,6 +108,7 @@ pub(super) fn read(
         let frame = parse(
             &text,
             delimiter,
+            quote,
             header,
             &names,
             plan.trailing_delimiters > 0,
@@ -246,6 +261,7 @@ fn null_padded_cells(frame: DataFrame, padded: &[OddRecord], header: u64) -> Res
 fn parse(
     text: &[u8],
     delimiter: u8,
+    quote: Option<u8>,
     header: bool,
     names: &[String],
     truncate_ragged: bool,
@@ -258,7 +274,7 @@ fn parse(
         .map_parse_options(|parse| {
             parse
                 .with_separator(delimiter)
-                .with_quote_char(Some(b'"'))
+                .with_quote_char(quote)
                 .with_eol_char(b'\n')
                 .with_missing_is_null(false)
                 .with_truncate_ragged_lines(truncate_ragged)

@@ -45,7 +45,13 @@ pub(super) struct ScanLimits {
 }
 
 /// Scans `text` (UTF-8, `\n` or `\r\n` line ends) with `delimiter` and `"` quotes.
-pub(super) fn scan(text: &[u8], delimiter: u8, limits: ScanLimits, name: &str) -> Result<Scan> {
+pub(super) fn scan(
+    text: &[u8],
+    delimiter: u8,
+    quote: Option<u8>,
+    limits: ScanLimits,
+    name: &str,
+) -> Result<Scan> {
     let mut result = Scan::default();
     let mut in_quotes = false;
     let mut line: u64 = 1;
@@ -99,9 +105,10 @@ pub(super) fn scan(text: &[u8], delimiter: u8, limits: ScanLimits, name: &str) -
         line,
         column,
     };
-    for at in memchr3_iter(delimiter, b'"', b'\n', text) {
+    // Without quoting the third needle repeats the line end, so no byte is taken for a quote.
+    for at in memchr3_iter(delimiter, quote.unwrap_or(b'\n'), b'\n', text) {
         let byte = text.get(at).copied().unwrap_or_default();
-        if byte == b'"' {
+        if Some(byte) == quote {
             if in_quotes {
                 in_quotes = false;
                 closed_at = Some(at);
@@ -230,7 +237,7 @@ mod tests {
     #[test]
     fn quoted_delimiters_and_newlines_stay_in_one_field() {
         let text = b"a,b\n\"x,\ny\",2\n\"he said \"\"hi\"\"\",3\n";
-        let scan = scan(text, b',', LIMITS, "f").unwrap();
+        let scan = scan(text, b',', Some(b'"'), LIMITS, "f").unwrap();
         assert_eq!(scan.expected_fields, 2);
         assert_eq!(scan.records, 3);
         assert!(scan.odd.is_empty());
@@ -239,7 +246,7 @@ mod tests {
     #[test]
     fn odd_records_carry_their_line() {
         let text = b"a,b\r\n1,2\r\n\"multi\nline\",2\r\n3\r\n4,5,\r\n";
-        let scan = scan(text, b',', LIMITS, "f").unwrap();
+        let scan = scan(text, b',', Some(b'"'), LIMITS, "f").unwrap();
         assert_eq!(scan.odd.len(), 2);
         assert_eq!(scan.odd[0].line, 5);
         assert_eq!(scan.odd[0].fields, 1);
@@ -250,7 +257,7 @@ mod tests {
     #[test]
     fn blank_lines_are_found() {
         let text = b"a,b\n\n1,2\r\n\r\n3,4";
-        let scan = scan(text, b',', LIMITS, "f").unwrap();
+        let scan = scan(text, b',', Some(b'"'), LIMITS, "f").unwrap();
         assert_eq!(scan.blank, vec![(4, 5), (10, 12)]);
         assert_eq!(scan.records, 3);
     }
@@ -258,21 +265,30 @@ mod tests {
     #[test]
     fn unterminated_quote_names_where_it_opened() {
         let text = b"a,b\n1,2\n3,\"open\n4,5\n";
-        let err = scan(text, b',', LIMITS, "f.csv").unwrap_err();
+        let err = scan(text, b',', Some(b'"'), LIMITS, "f.csv").unwrap_err();
         assert_eq!(err.code(), "unterminated_quote");
         assert!(err.to_string().contains("line 3"), "{err}");
     }
 
     #[test]
     fn quotes_outside_rfc4180_are_refused_with_their_place() {
-        let err = scan(b"a,b\n1,5\" screen\n", b',', LIMITS, "f").unwrap_err();
+        let err = scan(b"a,b\n1,5\" screen\n", b',', Some(b'"'), LIMITS, "f").unwrap_err();
         assert_eq!(err.code(), "invalid_quote");
         assert!(err.to_string().contains("line 2, column 2"), "{err}");
-        let err = scan(b"a,b\n\"x\"y,2\n", b',', LIMITS, "f").unwrap_err();
+        let err = scan(b"a,b\n\"x\"y,2\n", b',', Some(b'"'), LIMITS, "f").unwrap_err();
         assert_eq!(err.code(), "invalid_quote");
-        let err = scan(b"a\n\"x\"y", b',', LIMITS, "f").unwrap_err();
+        let err = scan(b"a\n\"x\"y", b',', Some(b'"'), LIMITS, "f").unwrap_err();
         assert_eq!(err.code(), "invalid_quote");
-        assert!(scan(b"a,b\r\n\"x\"\r\n\"\"\"\",\"\"", b',', LIMITS, "f").is_ok());
+        assert!(
+            scan(
+                b"a,b\r\n\"x\"\r\n\"\"\"\",\"\"",
+                b',',
+                Some(b'"'),
+                LIMITS,
+                "f"
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -281,10 +297,10 @@ mod tests {
             max_columns: 3,
             max_cell_bytes: 4,
         };
-        let err = scan(b"a,b\n12345,1\n", b',', limits, "f").unwrap_err();
+        let err = scan(b"a,b\n12345,1\n", b',', Some(b'"'), limits, "f").unwrap_err();
         assert_eq!(err.code(), "cell_too_large");
         assert!(err.to_string().contains("line 2, column 1"), "{err}");
-        let err = scan(b"a,b,c,d\n", b',', limits, "f").unwrap_err();
+        let err = scan(b"a,b,c,d\n", b',', Some(b'"'), limits, "f").unwrap_err();
         assert_eq!(err.code(), "too_many_columns");
     }
 }

@@ -1,0 +1,216 @@
+//! `ida bench`: generates a deterministic synthetic CSV, times each engine stage as a whole in
+//! its own child process (`ida bench-stage`, so one stage's memory never counts for another),
+//! times the peers (DuckDB, Python polars) on the same file in the same run, and reports
+//! median wall time, throughput, peak memory and the ratio to DuckDB.
+//!
+//! Generation is never timed; nothing here changes the data engine's behaviour.
+
+mod generate;
+mod measure;
+mod peers;
+mod report;
+mod stages;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use nix::sys::resource::{UsageWho, getrusage};
+
+use measure::{Sample, Summary};
+use report::Report;
+
+/// Options of `ida bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Data rows in the generated CSV.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// Seed of the generator: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Timed runs per stage and peer; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Stages to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub stages: Vec<String>,
+    /// Skip the peer engines.
+    #[arg(long)]
+    pub no_peers: bool,
+    /// Python with duckdb and polars for the peers (default: the venv of scripts/bench-peers).
+    #[arg(long)]
+    pub peers_python: Option<PathBuf>,
+    /// Folder for the generated CSV and outputs (default: $IDA_CACHE_DIR or ~/.cache/ida, /bench).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of the hidden `ida bench-stage` child command.
+#[derive(Debug, Args)]
+pub struct StageArgs {
+    /// The stage to run.
+    #[arg(long)]
+    pub stage: String,
+    /// The CSV to work on.
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Folder for the stage's outputs.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+/// Runs `ida bench`.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let selected = selected_stages(&args.stages)?;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => cache_dir()?.join("bench"),
+    };
+    let out_dir = dir.join("out");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let csv = dir.join(format!(
+        "synthetic-v{}-{}rows-seed{}.csv",
+        generate::GENERATOR_VERSION,
+        args.rows,
+        args.seed
+    ));
+    if !csv.exists() {
+        eprintln!("generating {} ...", csv.display());
+        let partial = csv.with_extension("csv.partial");
+        generate::write_csv(&partial, args.rows, args.seed)?;
+        std::fs::rename(&partial, &csv)
+            .with_context(|| format!("renaming to {}", csv.display()))?;
+    }
+    let csv_bytes = std::fs::metadata(&csv)
+        .with_context(|| format!("reading size of {}", csv.display()))?
+        .len();
+    let python = if args.no_peers {
+        None
+    } else {
+        match &args.peers_python {
+            Some(python) => Some(python.clone()),
+            None => Some(peers::python(&repo_root()?)?),
+        }
+    };
+    let exe = std::env::current_exe().context("locating the ida binary")?;
+    let mut stage_samples: Vec<Vec<Sample>> = vec![Vec::new(); selected.len()];
+    let mut peer_samples: Vec<Vec<Sample>> = vec![Vec::new(); peers::PEERS.len()];
+    // Runs are interleaved (every stage once, then again) so a slow moment of the machine
+    // spreads over all jobs instead of one.
+    for run in 1..=args.runs {
+        for (stage, samples) in selected.iter().zip(&mut stage_samples) {
+            eprintln!("run {run}/{}: {}", args.runs, stage.name);
+            samples.push(run_child(&exe, stage.name, &csv, &out_dir)?);
+        }
+        if let Some(python) = &python {
+            for (peer, samples) in peers::PEERS.iter().zip(&mut peer_samples) {
+                eprintln!("run {run}/{}: {} (peer)", args.runs, peer.name);
+                samples.push(peer.run(python, &csv, &out_dir)?);
+            }
+        }
+    }
+    let mut results = Vec::new();
+    for (stage, samples) in selected.iter().zip(&stage_samples) {
+        results.push(Summary::new(
+            stage.name,
+            stage.covers,
+            false,
+            samples,
+            csv_bytes,
+            args.rows,
+        )?);
+    }
+    for (peer, samples) in peers::PEERS.iter().zip(&peer_samples) {
+        if !samples.is_empty() {
+            results.push(Summary::new(
+                peer.name,
+                peer.covers,
+                true,
+                samples,
+                csv_bytes,
+                args.rows,
+            )?);
+        }
+    }
+    let report = Report::new(args.rows, args.seed, args.runs, &csv, csv_bytes, results);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// Runs `ida bench-stage`: the stage's work, then its own peak memory, as one JSON line.
+pub fn run_stage(args: &StageArgs) -> Result<()> {
+    let stage = stages::find(&args.stage)
+        .with_context(|| format!("no bench stage named {:?}", args.stage))?;
+    let input = stages::StageInput {
+        csv: args.csv.clone(),
+        out_dir: args.out_dir.clone(),
+    };
+    let elapsed = (stage.run)(&input)?;
+    let usage = getrusage(UsageWho::RUSAGE_SELF).context("reading the stage's peak memory")?;
+    let sample = Sample {
+        seconds: elapsed.as_secs_f64(),
+        max_rss_kib: u64::try_from(usage.max_rss()).unwrap_or(0),
+    };
+    println!("{}", serde_json::to_string(&sample)?);
+    Ok(())
+}
+
+fn run_child(exe: &Path, stage: &str, csv: &Path, out_dir: &Path) -> Result<Sample> {
+    let output = Command::new(exe)
+        .arg("bench-stage")
+        .arg("--stage")
+        .arg(stage)
+        .arg("--csv")
+        .arg(csv)
+        .arg("--out-dir")
+        .arg(out_dir)
+        .output()
+        .with_context(|| format!("starting stage {stage}"))?;
+    Sample::from_child(stage, &output)
+}
+
+fn selected_stages(names: &[String]) -> Result<Vec<&'static stages::Stage>> {
+    if names.is_empty() {
+        return Ok(stages::STAGES.iter().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            stages::find(name).with_context(|| {
+                let known: Vec<&str> = stages::STAGES.iter().map(|s| s.name).collect();
+                format!("no stage {name:?}; stages are {}", known.join(", "))
+            })
+        })
+        .collect()
+}
+
+/// `$IDA_CACHE_DIR`, or `$HOME/.cache/ida`.
+fn cache_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("IDA_CACHE_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set; pass --dir")?;
+    Ok(PathBuf::from(home).join(".cache").join("ida"))
+}
+
+/// The repository holding `scripts/bench-peers`: the current folder or one of its parents.
+fn repo_root() -> Result<PathBuf> {
+    let start = std::env::current_dir().context("reading the current folder")?;
+    start
+        .ancestors()
+        .find(|dir| dir.join("scripts").join("bench-peers").is_file())
+        .map(Path::to_path_buf)
+        .context("scripts/bench-peers not found above the current folder; run from the repository or pass --peers-python")
+}
