@@ -226,7 +226,8 @@ pub trait UploadRepository {
         scope: &TenantScope,
         id: &UploadId,
     ) -> impl Future<Output = Result<Stored<Upload>>> + Send;
-    /// Replaces an upload (status, scan) if `expected` is still current.
+    /// Replaces an upload (status, scan) if `expected` is still current. Moving it to
+    /// `REJECTED` or `EXPIRED` releases its reserved `upload_bytes` in the same transaction.
     fn update_upload(
         &self,
         scope: &TenantScope,
