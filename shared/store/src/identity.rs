@@ -150,14 +150,12 @@ pub fn hash_password(password: &str) -> Result<String> {
     Ok(PasswordHashing::default().hash(&Password::new_for_registration(password)?)?)
 }
 
-/// The store's error for a refused credential: ida-core's refusals keep their meaning, and an
-/// expired token or key is a credential that no longer works.
+/// The store's error for a refused credential: ida-core's refusals keep their meaning and code
+/// (an expired token or key stays `invalid_token`).
 fn credential_error(error: CoreError) -> StoreError {
     match error {
         CoreError::InvalidCredentials => StoreError::InvalidCredentials,
-        CoreError::CredentialRevoked | CoreError::InvalidToken { .. } => {
-            StoreError::CredentialRevoked
-        }
+        CoreError::CredentialRevoked => StoreError::CredentialRevoked,
         CoreError::RefreshTokenReused => StoreError::RefreshTokenReused,
         CoreError::LoginLocked { until } => StoreError::LoginLocked { until },
         other => StoreError::Domain(other),
@@ -939,7 +937,7 @@ mod tests {
     fn refused_credentials_keep_their_meaning() {
         assert_eq!(
             credential_error(CoreError::InvalidToken { reason: "expired" }).code(),
-            "credential_revoked"
+            "invalid_token"
         );
         assert_eq!(
             credential_error(CoreError::InvalidCredentials).code(),
