@@ -162,6 +162,62 @@ async fn repeated_failed_logins_lock_the_account_and_are_audited() -> anyhow::Re
 }
 
 #[tokio::test]
+async fn racing_failed_logins_on_many_instances_are_each_counted_once() -> anyhow::Result<()> {
+    let env = TestEnv::new().await?;
+    let (a, _owner) = env
+        .tenant_with_owner("owner@race.example.com", PASSWORD)
+        .await?;
+    let now = OffsetDateTime::now_utc();
+    let policy = LoginThrottlePolicy::default();
+    // Four wrong passwords arrive at once on four instances: one below the lock.
+    let mut racers = Vec::new();
+    for _ in 1..policy.max_failures {
+        let records = env.store.records.clone();
+        racers.push(tokio::spawn(async move {
+            records
+                .login(
+                    "owner@race.example.com",
+                    "wrong password!",
+                    &CorrelationId::generate(),
+                    now,
+                )
+                .await
+        }));
+    }
+    for racer in racers {
+        assert_eq!(racer.await?.unwrap_err().code(), "invalid_credentials");
+    }
+    // Each was counted: the next failure is the one that locks.
+    let locked = env
+        .store
+        .records
+        .login(
+            "owner@race.example.com",
+            "wrong password!",
+            &CorrelationId::generate(),
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(locked.code(), "login_locked");
+    let events = env
+        .store
+        .records
+        .list_audit_events(&a.scope, &PageRequest::first(100))
+        .await?
+        .items;
+    let count = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e.action.as_str() == action)
+            .count()
+    };
+    assert_eq!(count("auth.login_failed"), policy.max_failures as usize);
+    assert_eq!(count("auth.login_locked"), 1);
+    env.teardown().await
+}
+
+#[tokio::test]
 async fn api_keys_authenticate_rotate_with_grace_and_revoke() -> anyhow::Result<()> {
     let env = TestEnv::new().await?;
     let a = env.tenant(Plan::Team).await?;
@@ -229,9 +285,22 @@ async fn api_keys_authenticate_rotate_with_grace_and_revoke() -> anyhow::Result<
         .authenticate_api_key(new_secret.expose(), after_grace)
         .await?;
 
-    records
+    let used_later = records.get_api_key(&a.scope, &key.record.id).await?;
+    assert_eq!(
+        used_later.record.last_used_at.map(|t| t.unix_timestamp()),
+        Some(after_grace.unix_timestamp())
+    );
+    assert_eq!(
+        used_later.revision, rotated.revision,
+        "recording a use does not change the key's revision"
+    );
+    let revoked = records
         .revoke_api_key(&a.scope, &key.record.id, rotated.revision, &a.ctx())
         .await?;
+    assert_eq!(
+        revoked.record.last_used_at.map(|t| t.unix_timestamp()),
+        Some(after_grace.unix_timestamp())
+    );
     assert_eq!(
         records
             .authenticate_api_key(new_secret.expose(), now)
