@@ -632,7 +632,7 @@ impl DynamoStore {
         &self,
         verified: ida_core::access::VerifiedCredential,
     ) -> Result<(TenantScope, Role)> {
-        let pk = format!("TENANT#{}", verified.tenant());
+        let pk = keys::account_pk(verified.tenant());
         let user: Stored<User> = match self.get_item(&pk, &sk::user(verified.user())).await? {
             Some(found) => item::decode(&found)?,
             None => return Err(StoreError::CredentialRevoked),
