@@ -189,10 +189,79 @@ impl Subject {
     }
 }
 
+/// Proof that a user's password or refresh token was just checked against its stored digest.
+///
+/// Only ida-core's verifications produce it (`PasswordHashing::verify_credential` and the
+/// `Rotate` decision of `RefreshTokenRecord::redeem`), so a store that turns a credential check
+/// into a principal with [`Principal::from_verified_credential`] cannot skip the check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCredential {
+    tenant: TenantId,
+    user: UserId,
+}
+
+impl VerifiedCredential {
+    /// Built by the identity module when a stored secret matched.
+    pub(crate) fn new(tenant: TenantId, user: UserId) -> Self {
+        VerifiedCredential { tenant, user }
+    }
+
+    /// The tenant of the verified account.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The verified user.
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+}
+
+/// A password that did not match an account's stored credential.
+///
+/// Only `PasswordHashing::verify_credential` produces it. Its one use is the account's own
+/// tenant scope, so the store can count the failure against the login throttle and audit it
+/// where the account's owners will see it; nothing else is read or changed with that scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedLogin {
+    tenant: TenantId,
+    user: UserId,
+    error: CoreError,
+}
+
+impl FailedLogin {
+    /// Built by the identity module when a stored password did not match.
+    pub(crate) fn new(tenant: TenantId, user: UserId, error: CoreError) -> Self {
+        FailedLogin {
+            tenant,
+            user,
+            error,
+        }
+    }
+
+    /// The account whose password was wrong.
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// Why it failed (a wrong password, or a stored hash that cannot be read).
+    pub fn error(&self) -> &CoreError {
+        &self.error
+    }
+
+    /// The account's tenant, for counting and auditing this failure only.
+    pub fn accounting_scope(&self) -> TenantScope {
+        TenantScope {
+            tenant: self.tenant.clone(),
+        }
+    }
+}
+
 /// A verified caller: tenant, identity, role and, for API keys, the scopes that narrow the role.
 ///
-/// It is built only by token or API-key verification in [`crate::identity`], or from the
-/// authorizer context with [`Principal::from_authorizer_context`].
+/// It is built only by token or API-key verification in [`crate::identity`], from a
+/// [`VerifiedCredential`], or from the authorizer context with
+/// [`Principal::from_authorizer_context`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     tenant: TenantId,
@@ -229,6 +298,20 @@ impl Principal {
             role,
             scopes,
         }
+    }
+
+    /// The principal of a user whose credential was just verified, acting with `role`: the
+    /// role the user's stored record holds now (a credential does not carry one, so a role
+    /// change takes effect at the next login or refresh).
+    pub fn from_verified_credential(credential: VerifiedCredential, role: Role) -> Self {
+        Principal::verified(
+            credential.tenant,
+            Subject::User {
+                user: credential.user,
+            },
+            role,
+            None,
+        )
     }
 
     /// Rebuilds the principal from the context the authorizer returned to API Gateway.

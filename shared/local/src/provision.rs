@@ -443,16 +443,16 @@ fn resolve_parameters(
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| prefix.to_owned())
+        } else if let Some(value) = overrides.0.get(name).or(parameter.default.as_ref()) {
+            value.clone()
+        } else if parameter.no_echo {
+            // A secret an operator generates at deploy time: each local stack gets its own.
+            local_secret_hex(name)?
         } else {
-            overrides
-                .0
-                .get(name)
-                .or(parameter.default.as_ref())
-                .cloned()
-                .ok_or_else(|| LocalError::Parameter {
-                    name: name.clone(),
-                    message: "has no default and no override".to_owned(),
-                })?
+            return Err(LocalError::Parameter {
+                name: name.clone(),
+                message: "has no default and no override".to_owned(),
+            });
         };
         if parameter.kind == "Number" && value.parse::<f64>().is_err() {
             return Err(LocalError::Parameter {
@@ -463,6 +463,16 @@ fn resolve_parameters(
         values.insert(name.clone(), value);
     }
     Ok(values)
+}
+
+/// 32 random bytes as lowercase hex, the value a local stack uses for a `NoEcho` parameter.
+fn local_secret_hex(name: &str) -> Result<String> {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| LocalError::Parameter {
+        name: name.to_owned(),
+        message: format!("cannot generate a secret value: {e}"),
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Everything made so far, so a failure or a teardown deletes exactly that.
@@ -1250,5 +1260,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("not a number"), "{error}");
+    }
+
+    #[test]
+    fn a_no_echo_parameter_without_a_value_gets_a_fresh_secret_per_stack() {
+        let template = Template::bundled().unwrap();
+        assert!(template.parameters["CursorKey"].no_echo);
+        let first = resolve_parameters(&template, &ParameterOverrides::new(), "ida-x").unwrap();
+        let second = resolve_parameters(&template, &ParameterOverrides::new(), "ida-y").unwrap();
+        let key = &first["CursorKey"];
+        assert_eq!(key.len(), 64);
+        assert!(
+            key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{key}"
+        );
+        assert_ne!(key, &second["CursorKey"]);
+        let chosen = "ab".repeat(32);
+        let values = resolve_parameters(
+            &template,
+            &ParameterOverrides::new().set("CursorKey", &chosen),
+            "ida-x",
+        )
+        .unwrap();
+        assert_eq!(values["CursorKey"], chosen);
     }
 }

@@ -20,6 +20,8 @@ pub struct Parameter {
     pub kind: String,
     /// Its default, as a string (CloudFormation passes every parameter as a string).
     pub default: Option<String>,
+    /// `NoEcho: true`: a secret the operator supplies at deploy time.
+    pub no_echo: bool,
 }
 
 /// One declared resource, with its properties still unresolved.
@@ -64,7 +66,19 @@ impl Template {
                     .unwrap_or("String")
                     .to_owned();
                 let default = body.get("Default").map(scalar_text).transpose()?;
-                parameters.insert(name, Parameter { kind, default });
+                let no_echo = body
+                    .get("NoEcho")
+                    .map(scalar_text)
+                    .transpose()?
+                    .is_some_and(|text| text == "true");
+                parameters.insert(
+                    name,
+                    Parameter {
+                        kind,
+                        default,
+                        no_echo,
+                    },
+                );
             }
         }
         let mut resources = BTreeMap::new();
@@ -418,6 +432,7 @@ mod tests {
             template.function_environment.keys().collect::<Vec<_>>(),
             [
                 "IDA_ARTIFACTS_BUCKET",
+                "IDA_CURSOR_KEY",
                 "IDA_KMS_KEY_ARN",
                 "IDA_LOG_LEVEL",
                 "IDA_RECORDS_TABLE",

@@ -125,11 +125,19 @@ impl WriteContext {
 }
 
 /// The JSON of a record for an audit diff.
+///
+/// Digests of secrets (top-level fields named `*_sha256`, as in ida-core's API-key and
+/// refresh-token records) are left out: the audit log is read by tenant admins and exported,
+/// and a secret's digest has no business there.
 pub(crate) fn audit_json<T: serde::Serialize>(record: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(record).map_err(|e| StoreError::Backend {
+    let mut value = serde_json::to_value(record).map_err(|e| StoreError::Backend {
         operation: "encode audit diff",
         message: e.to_string(),
-    })
+    })?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        fields.retain(|name, _| !name.ends_with("_sha256"));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

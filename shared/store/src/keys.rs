@@ -13,7 +13,13 @@ use time::Date;
 
 /// The partition key of a tenant's records.
 pub(crate) fn tenant_pk(scope: &TenantScope) -> String {
-    format!("TENANT#{}", scope.tenant())
+    account_pk(scope.tenant())
+}
+
+/// The partition of an account's tenant, for the credential checks that run before a scope
+/// exists: they read there only, with the tenant taken from a stored item, never from a request.
+pub(crate) fn account_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}")
 }
 
 /// The tenant a `TENANT#..` partition key names, if it is one.

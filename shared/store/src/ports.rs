@@ -8,7 +8,6 @@
 
 use std::future::Future;
 
-use ida_core::TenantScope;
 use ida_core::approval::ApprovalRequest;
 use ida_core::audit::{AuditAction, AuditEvent};
 use ida_core::dataset::{Dataset, DatasetVersion};
@@ -23,6 +22,7 @@ use ida_core::recipe::Recipe;
 use ida_core::tenancy::{Tenant, TenantPolicy};
 use ida_core::upload::Upload;
 use ida_core::user::{Email, User};
+use ida_core::{Principal, TenantScope};
 use time::Date;
 
 use crate::artifacts::{ArtifactKey, PresignedUrl};
@@ -226,7 +226,8 @@ pub trait UploadRepository {
         scope: &TenantScope,
         id: &UploadId,
     ) -> impl Future<Output = Result<Stored<Upload>>> + Send;
-    /// Replaces an upload (status, scan) if `expected` is still current.
+    /// Replaces an upload (status, scan) if `expected` is still current. Moving it to
+    /// `REJECTED` or `EXPIRED` releases its reserved `upload_bytes` in the same transaction.
     fn update_upload(
         &self,
         scope: &TenantScope,
@@ -386,10 +387,13 @@ pub trait SessionRepository {
 
 /// API keys: `ida_<keyid>_<secret>`, stored as SHA-256 of the secret.
 pub trait ApiKeyRepository {
-    /// Creates a key, counting it against the `api_keys` quota; the secret is shown once.
+    /// Creates a key with ida-core's `ApiKeyRecord::issue` on behalf of `creator` (a user of
+    /// the scope's tenant, accountable for the key), counting it against the `api_keys` quota;
+    /// the secret is shown once.
     fn create_api_key(
         &self,
         scope: &TenantScope,
+        creator: &Principal,
         key: NewApiKey,
         ctx: &WriteContext,
     ) -> impl Future<Output = Result<(Stored<ApiKeyRecord>, ApiKeySecret)>> + Send;

@@ -120,7 +120,7 @@ impl DynamoStore {
         let entry = ctx.entry(
             spec.action,
             EntityRef::new(spec.entity, &spec.id),
-            AuditDiff::between(&before.record, &audit_json(&record)?),
+            AuditDiff::between(&audit_json(&before.record)?, &audit_json(&record)?),
         );
         self.commit(scope, writes, vec![entry]).await?;
         Ok(Stored {

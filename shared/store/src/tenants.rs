@@ -158,6 +158,32 @@ impl DynamoStore {
         )
     }
 
+    /// The conditional counter move that gives back `amount` of `quota`, for a transaction;
+    /// it fails rather than let the counter go below zero.
+    pub(crate) fn quota_release_write(
+        &self,
+        scope: &TenantScope,
+        quota: Quota,
+        amount: u64,
+    ) -> Result<Write> {
+        let used = used_attr(quota);
+        let amount = i64::try_from(amount)
+            .map_err(|_| ida_core::CoreError::invalid("amount", "is too large"))?;
+        self.update(
+            &keys::tenant_pk(scope),
+            sk::QUOTA,
+            "ADD #used :minus",
+            Some("#used >= :amount"),
+            &[("#used", used.as_str())],
+            &[(":minus", n(-amount)), (":amount", n(amount))],
+            OnFailed::Error(StoreErrorTemplate::Conflict {
+                entity: "quota",
+                id: quota.as_str().to_owned(),
+                reason: "release is larger than what is in use".to_owned(),
+            }),
+        )
+    }
+
     /// The audited replacement of a single tenant-level item (policy, flags).
     async fn replace_setting<T>(
         &self,
@@ -403,22 +429,7 @@ impl TenantRepository for DynamoStore {
         quota: Quota,
         amount: u64,
     ) -> Result<QuotaState> {
-        let used = used_attr(quota);
-        let amount = i64::try_from(amount)
-            .map_err(|_| ida_core::CoreError::invalid("amount", "is too large"))?;
-        let write = self.update(
-            &keys::tenant_pk(scope),
-            sk::QUOTA,
-            "ADD #used :minus",
-            Some("#used >= :amount"),
-            &[("#used", used.as_str())],
-            &[(":minus", n(-amount)), (":amount", n(amount))],
-            OnFailed::Error(StoreErrorTemplate::Conflict {
-                entity: "quota",
-                id: quota.as_str().to_owned(),
-                reason: "release is larger than what is in use".to_owned(),
-            }),
-        )?;
+        let write = self.quota_release_write(scope, quota, amount)?;
         self.commit(scope, vec![write], vec![]).await?;
         self.get_quota(scope).await
     }

@@ -10,7 +10,7 @@ use ida_core::job::Job;
 use ida_core::project::Project;
 use ida_core::quota::Quota;
 use ida_core::recipe::Recipe;
-use ida_core::upload::Upload;
+use ida_core::upload::{Upload, UploadStatus};
 
 use crate::context::WriteContext;
 use crate::cursor::{Page, PageRequest};
@@ -130,16 +130,34 @@ impl UploadRepository for DynamoStore {
         action: AuditAction,
         ctx: &WriteContext,
     ) -> Result<Stored<Upload>> {
+        // An upload that ends without its bytes being kept (rejected by the checks, or expired
+        // unused) gives its reserved bytes back in the same transaction as the status change;
+        // the revision condition makes sure this happens once.
+        let stored = self.get_upload(scope, &upload.id).await?;
+        let mut extra = Vec::new();
+        if releases_reservation(stored.record.status, upload.status) {
+            extra.push(self.quota_release_write(
+                scope,
+                Quota::UploadBytes,
+                stored.record.declared_bytes,
+            )?);
+        }
         self.replace_record(
             scope,
             upload_spec(&upload, action),
             upload.clone(),
             expected,
-            vec![],
+            extra,
             ctx,
         )
         .await
     }
+}
+
+/// Whether moving an upload from `before` to `after` ends it without keeping its bytes.
+fn releases_reservation(before: UploadStatus, after: UploadStatus) -> bool {
+    let unkept = |status| matches!(status, UploadStatus::Rejected | UploadStatus::Expired);
+    unkept(after) && !unkept(before)
 }
 
 fn job_spec(job: &Job, action: AuditAction) -> RecordSpec<'_> {

@@ -50,6 +50,10 @@ pub struct ApiKeyRecord {
     /// When it was revoked.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// When it last authenticated a request; the store keeps it current without a revision
+    /// change, so it never makes a concurrent edit of the key stale.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 /// A new or rotated key: the full key to show once, and the record to store.
@@ -182,6 +186,7 @@ impl ApiKeyRecord {
             created_at: now,
             expires_at,
             revoked_at: None,
+            last_used_at: None,
         };
         Ok(IssuedApiKey {
             key: full_key(&id, &secret),

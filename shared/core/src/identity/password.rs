@@ -6,6 +6,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use time::OffsetDateTime;
 
+use crate::access::{FailedLogin, VerifiedCredential};
 use crate::error::{CoreError, Result};
 use crate::id::{TenantId, UserId};
 use crate::identity::secret::random_bytes;
@@ -140,6 +141,25 @@ impl PasswordHashing {
             .map_err(|_| CoreError::InvalidCredentials)
     }
 
+    /// Checks a password against a user's stored credential; a match proves the account.
+    pub fn verify_credential(
+        &self,
+        password: &Password,
+        credential: &PasswordCredential,
+    ) -> std::result::Result<VerifiedCredential, FailedLogin> {
+        match self.verify(password, &credential.password_phc) {
+            Ok(()) => Ok(VerifiedCredential::new(
+                credential.tenant.clone(),
+                credential.user.clone(),
+            )),
+            Err(error) => Err(FailedLogin::new(
+                credential.tenant.clone(),
+                credential.user.clone(),
+                error,
+            )),
+        }
+    }
+
     /// Spends the same time as a real verification when the account does not exist, so the
     /// response time does not reveal which emails are registered. Always fails.
     pub fn verify_against_decoy(&self, password: &Password) -> Result<()> {
@@ -186,6 +206,33 @@ mod tests {
         );
         // Salts differ, so equal passwords hash differently.
         assert_ne!(stored, FAST.hash(&password).unwrap());
+    }
+
+    #[test]
+    fn only_a_matching_password_proves_the_account() {
+        let password = Password::new_for_registration("correct horse battery").unwrap();
+        let credential = PasswordCredential {
+            user: UserId::generate(),
+            tenant: TenantId::generate(),
+            password_phc: FAST.hash(&password).unwrap(),
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        let verified = FAST.verify_credential(&password, &credential).unwrap();
+        assert_eq!(
+            (verified.tenant(), verified.user()),
+            (&credential.tenant, &credential.user)
+        );
+        let principal = crate::access::Principal::from_verified_credential(
+            verified,
+            crate::access::Role::Viewer,
+        );
+        assert_eq!(principal.scope().tenant(), &credential.tenant);
+        assert_eq!(principal.scopes(), None);
+        let wrong = Password::presented("correct horse battery!").unwrap();
+        let failed = FAST.verify_credential(&wrong, &credential).unwrap_err();
+        assert_eq!(failed.error(), &CoreError::InvalidCredentials);
+        assert_eq!(failed.user(), &credential.user);
+        assert_eq!(failed.accounting_scope().tenant(), &credential.tenant);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use time::{Duration, OffsetDateTime};
 
+use crate::access::VerifiedCredential;
 use crate::error::{CoreError, Result};
 use crate::id::{SessionFamilyId, TenantId, UserId};
 use crate::identity::secret::{digests_match, random_secret_hex, sha256_hex};
@@ -75,12 +76,16 @@ pub enum RefreshDecision {
         used: RefreshTokenRecord,
         /// The successor (boxed: it is much larger than the other variant).
         next: Box<IssuedRefreshToken>,
+        /// The token's user, proven by the match; the principal is built from it.
+        verified: VerifiedCredential,
     },
     /// A rotated token came back: revoke every token of the family, then refuse the request
     /// with [`CoreError::RefreshTokenReused`].
     RevokeFamily {
         /// The family to revoke.
         family: SessionFamilyId,
+        /// The token's user, proven by the match; the revocation is made in its tenant.
+        verified: VerifiedCredential,
     },
 }
 
@@ -132,6 +137,7 @@ impl RefreshTokenRecord {
         if self.status == RefreshStatus::Rotated {
             return Ok(RefreshDecision::RevokeFamily {
                 family: self.family.clone(),
+                verified: VerifiedCredential::new(self.tenant.clone(), self.user.clone()),
             });
         }
         if now >= self.expires_at {
@@ -148,7 +154,12 @@ impl RefreshTokenRecord {
             status: RefreshStatus::Rotated,
             ..self.clone()
         };
-        Ok(RefreshDecision::Rotate { used, next })
+        let verified = VerifiedCredential::new(self.tenant.clone(), self.user.clone());
+        Ok(RefreshDecision::Rotate {
+            used,
+            next,
+            verified,
+        })
     }
 }
 
@@ -191,7 +202,11 @@ mod tests {
             Duration::hours(1),
         )
         .unwrap();
-        let RefreshDecision::Rotate { used, next } = first
+        let RefreshDecision::Rotate {
+            used,
+            next,
+            verified,
+        } = first
             .record
             .redeem(&first.token, false, t(10), Duration::hours(1))
             .unwrap()
@@ -199,6 +214,10 @@ mod tests {
             panic!("expected a rotation");
         };
         assert_eq!(used.status, RefreshStatus::Rotated);
+        assert_eq!(
+            (verified.tenant(), verified.user()),
+            (&first.record.tenant, &first.record.user)
+        );
         assert_eq!(next.record.family, first.record.family);
         assert_ne!(next.token, first.token);
         assert_eq!(next.record.expires_at, t(10) + Duration::hours(1));
@@ -207,7 +226,11 @@ mod tests {
         assert_eq!(
             used.redeem(&first.token, false, t(20), Duration::hours(1)),
             Ok(RefreshDecision::RevokeFamily {
-                family: first.record.family.clone()
+                family: first.record.family.clone(),
+                verified: VerifiedCredential::new(
+                    first.record.tenant.clone(),
+                    first.record.user.clone()
+                ),
             })
         );
         // Its successor is refused once the family is revoked.

@@ -83,7 +83,11 @@ fn an_owner_registers_logs_in_and_delegates_uploads_to_a_pipeline_key() {
     authorize(&principal, Permission::ApiKeyManage).unwrap();
 
     // Refresh once; replaying the old refresh token revokes the family.
-    let RefreshDecision::Rotate { used, next } = session
+    let RefreshDecision::Rotate {
+        used,
+        next,
+        verified,
+    } = session
         .record
         .redeem(&session.token, false, at(20), Duration::days(14))
         .unwrap()
@@ -95,6 +99,8 @@ fn an_owner_registers_logs_in_and_delegates_uploads_to_a_pipeline_key() {
         Ok(RefreshDecision::RevokeFamily { .. })
     ));
     assert_eq!(next.record.family, session.record.family);
+    let refreshed = Principal::from_verified_credential(verified, Role::Owner);
+    assert_eq!(refreshed.scope(), scope);
 
     // A pipeline key that may only upload and read jobs.
     let key = ApiKeyRecord::issue(

@@ -80,7 +80,13 @@ impl TestEnv {
             uploads_bucket: stack.uploads_bucket.clone(),
             artifacts_bucket: stack.artifacts_bucket.clone(),
             kms_key_id: stack.kms_key_arn.clone(),
-            cursor_key: CursorKey::generate()?,
+            // The key the template hands the functions, as ida-local resolved it for this stack.
+            cursor_key: CursorKey::from_hex(
+                stack
+                    .function_environment
+                    .get("IDA_CURSOR_KEY")
+                    .ok_or_else(|| anyhow::anyhow!("the template sets no IDA_CURSOR_KEY"))?,
+            )?,
         };
         let store = Store::new(
             stack.clients.dynamodb.clone(),

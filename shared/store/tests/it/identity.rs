@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 
 use ida_core::id::CorrelationId;
+use ida_core::identity::LoginThrottlePolicy;
 use ida_core::tenancy::{DisplayName, Plan};
 use ida_core::{Permission, Role};
-use ida_store::identity::{MAX_FAILED_LOGINS, NewApiKey};
+use ida_store::identity::NewApiKey;
 use ida_store::{ApiKeyRepository, AuditLog, PageRequest, SessionRepository, UserRepository};
 use time::OffsetDateTime;
 
@@ -35,6 +36,10 @@ async fn refresh_token_reuse_revokes_the_whole_family() -> anyhow::Result<()> {
         (a.tenant.id.clone(), owner.record.id.clone(), Role::Owner)
     );
     assert_eq!(second.issued.family, first.family);
+    assert!(
+        first.token.starts_with("idr_"),
+        "ida-core's refresh-token format"
+    );
     assert_ne!(second.issued.token, first.token);
 
     // The first token is presented again (stolen and replayed): reuse revokes the family...
@@ -83,6 +88,8 @@ async fn repeated_failed_logins_lock_the_account_and_are_audited() -> anyhow::Re
     let records = &env.store.records;
     let correlation = CorrelationId::generate();
     let now = OffsetDateTime::now_utc();
+    let policy = LoginThrottlePolicy::default();
+    let max_failures = u64::from(policy.max_failures);
 
     let ok = records
         .login("Owner@Lock.example.com", PASSWORD, &correlation, now)
@@ -91,7 +98,7 @@ async fn repeated_failed_logins_lock_the_account_and_are_audited() -> anyhow::Re
         (ok.tenant, ok.user, ok.role),
         (a.tenant.id.clone(), owner.record.id.clone(), Role::Owner)
     );
-    for attempt in 1..MAX_FAILED_LOGINS {
+    for attempt in 1..max_failures {
         let error = records
             .login(
                 "owner@lock.example.com",
@@ -122,7 +129,7 @@ async fn repeated_failed_logins_lock_the_account_and_are_audited() -> anyhow::Re
         .unwrap_err();
     assert_eq!(still.code(), "login_locked");
     // After the lock, the right password works again.
-    let later = now + ida_store::identity::LOGIN_LOCK + time::Duration::seconds(1);
+    let later = now + policy.lockout + time::Duration::seconds(1);
     records
         .login("owner@lock.example.com", PASSWORD, &correlation, later)
         .await?;
@@ -135,7 +142,7 @@ async fn repeated_failed_logins_lock_the_account_and_are_audited() -> anyhow::Re
         .iter()
         .filter(|e| e.action.as_str() == "auth.login_failed")
         .count() as u64;
-    assert_eq!(failed, MAX_FAILED_LOGINS);
+    assert_eq!(failed, max_failures);
     assert_eq!(
         events
             .iter()
@@ -155,20 +162,77 @@ async fn repeated_failed_logins_lock_the_account_and_are_audited() -> anyhow::Re
 }
 
 #[tokio::test]
+async fn racing_failed_logins_on_many_instances_are_each_counted_once() -> anyhow::Result<()> {
+    let env = TestEnv::new().await?;
+    let (a, _owner) = env
+        .tenant_with_owner("owner@race.example.com", PASSWORD)
+        .await?;
+    let now = OffsetDateTime::now_utc();
+    let policy = LoginThrottlePolicy::default();
+    // Four wrong passwords arrive at once on four instances: one below the lock.
+    let mut racers = Vec::new();
+    for _ in 1..policy.max_failures {
+        let records = env.store.records.clone();
+        racers.push(tokio::spawn(async move {
+            records
+                .login(
+                    "owner@race.example.com",
+                    "wrong password!",
+                    &CorrelationId::generate(),
+                    now,
+                )
+                .await
+        }));
+    }
+    for racer in racers {
+        assert_eq!(racer.await?.unwrap_err().code(), "invalid_credentials");
+    }
+    // Each was counted: the next failure is the one that locks.
+    let locked = env
+        .store
+        .records
+        .login(
+            "owner@race.example.com",
+            "wrong password!",
+            &CorrelationId::generate(),
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(locked.code(), "login_locked");
+    let events = env
+        .store
+        .records
+        .list_audit_events(&a.scope, &PageRequest::first(100))
+        .await?
+        .items;
+    let count = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e.action.as_str() == action)
+            .count()
+    };
+    assert_eq!(count("auth.login_failed"), policy.max_failures as usize);
+    assert_eq!(count("auth.login_locked"), 1);
+    env.teardown().await
+}
+
+#[tokio::test]
 async fn api_keys_authenticate_rotate_with_grace_and_revoke() -> anyhow::Result<()> {
     let env = TestEnv::new().await?;
     let a = env.tenant(Plan::Team).await?;
     let records = &env.store.records;
     let new_key = NewApiKey {
         name: DisplayName::parse("pipeline")?,
-        owner: a.owner.clone(),
         role: Role::Member,
         scopes: BTreeSet::from([Permission::UploadCreate, Permission::DatasetRead]),
         expires_at: None,
     };
     let (key, secret) = records
-        .create_api_key(&a.scope, new_key.clone(), &a.ctx())
+        .create_api_key(&a.scope, &a.principal, new_key.clone(), &a.ctx())
         .await?;
+    assert_eq!(key.record.created_by, a.owner);
+    assert!(!key.record.secret_sha256.is_empty());
     let now = OffsetDateTime::now_utc();
     let auth = records.authenticate_api_key(secret.expose(), now).await?;
     assert_eq!(
@@ -221,9 +285,22 @@ async fn api_keys_authenticate_rotate_with_grace_and_revoke() -> anyhow::Result<
         .authenticate_api_key(new_secret.expose(), after_grace)
         .await?;
 
-    records
+    let used_later = records.get_api_key(&a.scope, &key.record.id).await?;
+    assert_eq!(
+        used_later.record.last_used_at.map(|t| t.unix_timestamp()),
+        Some(after_grace.unix_timestamp())
+    );
+    assert_eq!(
+        used_later.revision, rotated.revision,
+        "recording a use does not change the key's revision"
+    );
+    let revoked = records
         .revoke_api_key(&a.scope, &key.record.id, rotated.revision, &a.ctx())
         .await?;
+    assert_eq!(
+        revoked.record.last_used_at.map(|t| t.unix_timestamp()),
+        Some(after_grace.unix_timestamp())
+    );
     assert_eq!(
         records
             .authenticate_api_key(new_secret.expose(), now)
@@ -235,16 +312,39 @@ async fn api_keys_authenticate_rotate_with_grace_and_revoke() -> anyhow::Result<
 
     let wider = NewApiKey {
         scopes: BTreeSet::from([Permission::RecipeApprove]),
-        ..new_key
+        ..new_key.clone()
     };
     assert_eq!(
         records
-            .create_api_key(&a.scope, wider, &a.ctx())
+            .create_api_key(&a.scope, &a.principal, wider, &a.ctx())
             .await
             .unwrap_err()
             .code(),
         "invalid_field"
     );
+    // A principal of another tenant cannot create a key in this one.
+    let b = env.tenant(Plan::Team).await?;
+    assert_eq!(
+        records
+            .create_api_key(&a.scope, &b.principal, new_key.clone(), &a.ctx())
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    // The digests of the secrets live in the record, never in the audit log.
+    let events = records
+        .list_audit_events(&a.scope, &PageRequest::first(100))
+        .await?
+        .items;
+    let rotated_event = events
+        .iter()
+        .find(|e| e.action.as_str() == "apikey.rotated")
+        .expect("the rotation is audited");
+    let logged = serde_json::to_string(&events)?;
+    assert!(!logged.contains("sha256"), "{logged}");
+    assert!(!logged.contains(&key.record.secret_sha256));
+    assert!(rotated_event.diff.after.is_some());
     env.teardown().await
 }
 

@@ -216,10 +216,10 @@ async fn build_world(env: &TestEnv, a: &Acting) -> anyhow::Result<World> {
         )
         .await?;
     let (key, _secret) = records
-        .create_api_key(&a.scope, api_key(a), &a.ctx())
+        .create_api_key(&a.scope, &a.principal, api_key(), &a.ctx())
         .await?;
     records
-        .create_api_key(&a.scope, api_key(a), &a.ctx())
+        .create_api_key(&a.scope, &a.principal, api_key(), &a.ctx())
         .await?;
     let session = records
         .start_session(&a.scope, &user.record.id, &a.ctx())
@@ -305,10 +305,9 @@ fn new_version(job: &JobId) -> NewVersion {
     }
 }
 
-fn api_key(a: &Acting) -> NewApiKey {
+fn api_key() -> NewApiKey {
     NewApiKey {
         name: DisplayName::parse("ci").unwrap(),
-        owner: a.owner.clone(),
         role: Role::Member,
         scopes: BTreeSet::from([ida_core::Permission::DatasetRead]),
         expires_at: None,
@@ -698,8 +697,14 @@ async fn walk() -> anyhow::Result<()> {
             }
             "revoke_session" => refused(name, r.revoke_session(bs, &w.family, &b.ctx()).await),
             "create_api_key" => {
-                // A key made in B's scope belongs to B, whatever owner id it names.
-                let (made, _) = r.create_api_key(bs, api_key(&a), &b.ctx()).await?;
+                // A's principal cannot create a key in B's scope; B's own key belongs to B.
+                let refused_key = r
+                    .create_api_key(bs, &a.principal, api_key(), &b.ctx())
+                    .await;
+                assert_eq!(refused_key.unwrap_err().code(), "forbidden");
+                let (made, _) = r
+                    .create_api_key(bs, &b.principal, api_key(), &b.ctx())
+                    .await?;
                 assert_eq!(made.record.tenant, b.tenant.id);
                 assert_eq!(
                     r.list_api_keys(&a.scope, &PageRequest::first(100))

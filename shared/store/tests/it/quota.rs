@@ -1,5 +1,6 @@
 //! Quotas under racing requests.
 
+use ida_core::audit::AuditAction;
 use ida_core::id::UploadId;
 use ida_core::quota::{Quota, QuotaLimits};
 use ida_core::tenancy::Plan;
@@ -79,6 +80,106 @@ async fn racing_uploads_never_exceed_the_quota() -> anyhow::Result<()> {
         .reserve_quota(&a.scope, Quota::UploadBytes, 1_000)
         .await?;
     assert_eq!(state.used(Quota::UploadBytes), 10_000);
+    env.teardown().await
+}
+
+fn upload_of(a: &crate::env::Acting, project: &ida_core::id::ProjectId, bytes: u64) -> Upload {
+    let now = OffsetDateTime::now_utc();
+    Upload {
+        id: UploadId::generate(),
+        tenant: a.tenant.id.clone(),
+        project: project.clone(),
+        dataset: None,
+        file_name: FileName::parse("rejected.csv").unwrap(),
+        format: FileFormat::Csv,
+        declared_content_type: "text/csv".into(),
+        declared_bytes: bytes,
+        status: UploadStatus::AwaitingBytes,
+        scan: ScanStatus::NotScanned,
+        created_by: a.owner.clone(),
+        created_at: now,
+        expires_at: now + time::Duration::hours(1),
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_upload_gives_its_reserved_bytes_back() -> anyhow::Result<()> {
+    let env = TestEnv::new().await?;
+    let a = env.tenant(Plan::Free).await?;
+    let project = env.create_project(&a).await?;
+    let records = &env.store.records;
+    let kept = records
+        .create_upload(&a.scope, upload_of(&a, &project.record.id, 700), &a.ctx())
+        .await?;
+    let created = records
+        .create_upload(&a.scope, upload_of(&a, &project.record.id, 4_000), &a.ctx())
+        .await?;
+    assert_eq!(
+        records.get_quota(&a.scope).await?.used(Quota::UploadBytes),
+        4_700
+    );
+
+    let mut received = created.record.clone();
+    received.status = UploadStatus::Received;
+    let received = records
+        .update_upload(
+            &a.scope,
+            received,
+            created.revision,
+            AuditAction::UploadCreated,
+            &a.ctx(),
+        )
+        .await?;
+    assert_eq!(
+        records.get_quota(&a.scope).await?.used(Quota::UploadBytes),
+        4_700,
+        "receiving the bytes keeps the reservation"
+    );
+
+    let mut rejected = received.record.clone();
+    rejected.status = UploadStatus::Rejected;
+    let rejected = records
+        .update_upload(
+            &a.scope,
+            rejected,
+            received.revision,
+            AuditAction::UploadRejected,
+            &a.ctx(),
+        )
+        .await?;
+    assert_eq!(
+        records.get_quota(&a.scope).await?.used(Quota::UploadBytes),
+        700,
+        "the rejection released exactly the rejected upload's bytes"
+    );
+
+    // A stale replay of the rejection fails on its revision and releases nothing twice.
+    let mut again = received.record.clone();
+    again.status = UploadStatus::Rejected;
+    let stale = records
+        .update_upload(
+            &a.scope,
+            again,
+            received.revision,
+            AuditAction::UploadRejected,
+            &a.ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), "conflict", "{stale}");
+    assert_eq!(
+        records.get_quota(&a.scope).await?.used(Quota::UploadBytes),
+        700
+    );
+    assert_eq!(
+        records
+            .get_upload(&a.scope, &rejected.record.id)
+            .await?
+            .record
+            .status,
+        UploadStatus::Rejected
+    );
+    assert_eq!(kept.record.status, UploadStatus::AwaitingBytes);
     env.teardown().await
 }
 
