@@ -5,6 +5,7 @@
 //! It holds no business rules (those live in `ida-core`, `ida-data` and `ida-store`), never logs
 //! a request body, and never sends internal error text to a client.
 
+pub mod auth;
 pub mod aws;
 pub mod error;
 pub mod http;
