@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::error::{CoreError, Result};
 use crate::id::{DatasetId, JobId, ProjectId, RecipeId, TenantId, UploadId, UserId, VersionNo};
 use crate::tenancy::DisplayName;
-use crate::transition::StateMachine;
+use crate::transition::{InvalidTransition, StateMachine};
 use crate::wire_enum::wire_enum;
 
 wire_enum! {
@@ -88,7 +88,7 @@ impl Dataset {
 
     /// Moves the active pointer to a newly written version, which must be the latest one.
     pub fn activate(&mut self, version: VersionNo) -> Result<()> {
-        self.ensure_active()?;
+        self.ensure_active("activate")?;
         if Some(version) != self.latest_version {
             return Err(CoreError::invalid(
                 "version",
@@ -101,7 +101,7 @@ impl Dataset {
 
     /// Moves the active pointer back to an earlier existing version.
     pub fn roll_back_to(&mut self, version: VersionNo) -> Result<()> {
-        self.ensure_active()?;
+        self.ensure_active("roll_back")?;
         let Some(active) = self.active_version else {
             return Err(CoreError::invalid(
                 "version",
@@ -118,14 +118,11 @@ impl Dataset {
         Ok(())
     }
 
-    fn ensure_active(&self) -> Result<()> {
+    fn ensure_active(&self, event: &'static str) -> Result<()> {
         if self.status == DatasetStatus::Active {
             Ok(())
         } else {
-            Err(CoreError::invalid(
-                "dataset_id",
-                format!("dataset {} is {}", self.id, self.status),
-            ))
+            Err(InvalidTransition::new("dataset", self.status.as_str(), event).into())
         }
     }
 }
@@ -237,7 +234,10 @@ mod tests {
         assert!(d.roll_back_to(v(2)).is_err());
         d.status = DatasetStatus::Deleting;
         d.active_version = Some(v(3));
-        assert!(d.roll_back_to(v(1)).is_err());
+        assert_eq!(
+            d.roll_back_to(v(1)).unwrap_err().to_string(),
+            "dataset: cannot roll_back when DELETING"
+        );
     }
 
     #[test]

@@ -25,3 +25,4 @@ mod wire_enum;
 
 pub use access::{Permission, Principal, Role, TenantScope, authorize};
 pub use error::{CoreError, ErrorKind, Result};
+pub use transition::{InvalidTransition, StateMachine};

@@ -214,7 +214,10 @@ fn decoding_key_from_public_pem(kid: &str, pem: &str) -> Result<DecodingKey> {
     Ok(DecodingKey::from_ed_der(key.as_bytes()))
 }
 
-const INVALID: fn(&'static str) -> CoreError = |reason| CoreError::InvalidToken { reason };
+/// A refused token; `reason` is safe to show to the caller.
+fn invalid(reason: &'static str) -> CoreError {
+    CoreError::InvalidToken { reason }
+}
 
 impl AccessTokens {
     /// Loads the ring's keys.
@@ -273,15 +276,15 @@ impl AccessTokens {
 
     /// Verifies a token at `now` and returns the principal it names.
     pub fn verify(&self, token: &str, now: OffsetDateTime) -> Result<VerifiedAccess> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID("malformed token"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token"))?;
         if header.alg != Algorithm::EdDSA {
-            return Err(INVALID("algorithm not allowed"));
+            return Err(invalid("algorithm not allowed"));
         }
-        let kid = header.kid.ok_or(INVALID("missing key id"))?;
+        let kid = header.kid.ok_or(invalid("missing key id"))?;
         let key = self
             .verification_keys
             .get(&kid)
-            .ok_or(INVALID("unknown key id"))?;
+            .ok_or(invalid("unknown key id"))?;
 
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.config.issuer]);
@@ -292,7 +295,7 @@ impl AccessTokens {
         validation.validate_nbf = false;
 
         let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|e| {
-            INVALID(match e.kind() {
+            invalid(match e.kind() {
                 JwtErrorKind::InvalidSignature => "bad signature",
                 JwtErrorKind::InvalidAudience => "wrong audience",
                 JwtErrorKind::InvalidIssuer => "wrong issuer",
@@ -305,10 +308,10 @@ impl AccessTokens {
         let leeway = self.config.leeway.whole_seconds();
         let now_s = now.unix_timestamp();
         if now_s >= claims.exp.saturating_add(leeway) {
-            return Err(INVALID("expired"));
+            return Err(invalid("expired"));
         }
         if now_s.saturating_add(leeway) < claims.nbf {
-            return Err(INVALID("not yet valid"));
+            return Err(invalid("not yet valid"));
         }
         let principal = Principal::verified(
             claims.tid.clone(),

@@ -256,6 +256,30 @@ impl ApiKeyRecord {
 mod tests {
     use super::*;
     use crate::access::tests::principal;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn well_formed_keys_split_into_id_and_secret(id in "[0-9a-f]{32}", secret in "[0-9a-f]{64}") {
+            let text = format!("ida_key_{id}_{secret}");
+            let presented = PresentedApiKey::parse(&text).unwrap();
+            prop_assert_eq!(presented.id().as_str(), format!("key_{id}"));
+            prop_assert_eq!(full_key(presented.id(), &presented.secret), text);
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics_and_is_refused_unless_well_formed(text in "\\PC{0,120}") {
+            let well_formed = text.len() == 105
+                && text.starts_with("ida_key_")
+                && text.as_bytes()[40] == b'_'
+                && text.as_bytes()[8..40]
+                    .iter()
+                    .chain(&text.as_bytes()[41..])
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            prop_assert_eq!(PresentedApiKey::parse(&text).is_ok(), well_formed);
+        }
+    }
 
     fn t(seconds: i64) -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + Duration::seconds(seconds)

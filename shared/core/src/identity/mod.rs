@@ -14,5 +14,5 @@ mod secret;
 pub use access_token::{AccessClaims, AccessTokenConfig, AccessTokens, KeyRing, VerifiedAccess};
 pub use api_key::{ApiKeyRecord, IssuedApiKey, PresentedApiKey};
 pub use login_throttle::{LoginAttempts, LoginThrottlePolicy};
-pub use password::{Password, PasswordHashing};
+pub use password::{Password, PasswordCredential, PasswordHashing};
 pub use refresh_token::{IssuedRefreshToken, RefreshDecision, RefreshTokenRecord};

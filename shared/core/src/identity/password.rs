@@ -4,8 +4,37 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use time::OffsetDateTime;
+
 use crate::error::{CoreError, Result};
+use crate::id::{TenantId, UserId};
 use crate::identity::secret::random_bytes;
+
+/// A user's stored password, kept apart from the user record so that reading a user never
+/// reads a password hash.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PasswordCredential {
+    /// The user.
+    pub user: UserId,
+    /// The user's tenant.
+    pub tenant: TenantId,
+    /// The argon2id PHC string.
+    pub password_phc: String,
+    /// When the password was last set or re-hashed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for PasswordCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordCredential")
+            .field("user", &self.user)
+            .field("tenant", &self.tenant)
+            .field("password_phc", &"redacted")
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
 
 /// A password as typed: 12 to 128 characters. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -178,6 +207,17 @@ mod tests {
         );
         let p = Password::presented("hunter2-secret").unwrap();
         assert_eq!(format!("{p:?}"), "Password(redacted)");
+    }
+
+    #[test]
+    fn credentials_never_show_their_hash_in_debug() {
+        let credential = PasswordCredential {
+            user: UserId::generate(),
+            tenant: TenantId::generate(),
+            password_phc: FAST.hash(&Password::presented("p").unwrap()).unwrap(),
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert!(!format!("{credential:?}").contains("argon2id"));
     }
 
     #[test]

@@ -1,0 +1,146 @@
+//! What every write carries besides its change: who makes it, for which request, when, and an
+//! optional idempotency key. The store turns it into the audit entry written in the same
+//! transaction as the change.
+
+use std::net::IpAddr;
+
+use ida_core::Principal;
+use ida_core::audit::{Actor, AuditAction, AuditDiff, AuditEntry, EntityRef};
+use ida_core::id::CorrelationId;
+use time::OffsetDateTime;
+
+use crate::error::{Result, StoreError};
+
+/// A client's `Idempotency-Key`: 1 to 128 ASCII letters, digits, `-`, `_`, `.` or `:`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Longest accepted key.
+    pub const MAX_LEN: usize = 128;
+
+    /// Parses a key, naming the header on refusal.
+    pub fn parse(text: &str) -> Result<Self> {
+        let valid = (1..=Self::MAX_LEN).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if valid {
+            Ok(IdempotencyKey(text.to_owned()))
+        } else {
+            Err(ida_core::CoreError::invalid(
+                "idempotency_key",
+                "must be 1 to 128 ASCII letters, digits, '-', '_', '.' or ':'",
+            )
+            .into())
+        }
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An idempotency key with the hash of the request it came with: a replay with the same hash
+/// gets the first result; the same key with another hash is a conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The client's key.
+    pub key: IdempotencyKey,
+    /// SHA-256 (hex) of the canonical request (method, route and body), made by the caller.
+    pub request_hash: String,
+}
+
+/// Who writes, for which request, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteContext {
+    /// Who.
+    pub actor: Actor,
+    /// The request or execution.
+    pub correlation_id: CorrelationId,
+    /// The caller's IP address, for API requests.
+    pub source_ip: Option<IpAddr>,
+    /// The caller's user agent, for API requests.
+    pub user_agent: Option<String>,
+    /// When (the caller's clock, so one request has one time).
+    pub at: OffsetDateTime,
+    /// Present when the client sent an `Idempotency-Key` (honoured by create methods).
+    pub idempotency: Option<Idempotency>,
+}
+
+impl WriteContext {
+    /// A context for `actor`.
+    pub fn new(actor: Actor, correlation_id: CorrelationId, at: OffsetDateTime) -> Self {
+        WriteContext {
+            actor,
+            correlation_id,
+            source_ip: None,
+            user_agent: None,
+            at,
+            idempotency: None,
+        }
+    }
+
+    /// A context for a verified principal.
+    pub fn for_principal(
+        principal: &Principal,
+        correlation_id: CorrelationId,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self::new(Actor::from(principal), correlation_id, at)
+    }
+
+    /// The same context with an idempotency key.
+    pub fn with_idempotency(
+        mut self,
+        key: IdempotencyKey,
+        request_hash: impl Into<String>,
+    ) -> Self {
+        self.idempotency = Some(Idempotency {
+            key,
+            request_hash: request_hash.into(),
+        });
+        self
+    }
+
+    /// The audit entry describing `action` on `entity`.
+    pub(crate) fn entry(
+        &self,
+        action: AuditAction,
+        entity: EntityRef,
+        diff: AuditDiff,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor: self.actor.clone(),
+            action,
+            entity,
+            diff,
+            correlation_id: self.correlation_id.clone(),
+            source_ip: self.source_ip,
+            user_agent: self.user_agent.clone(),
+            at: self.at,
+        }
+    }
+}
+
+/// The JSON of a record for an audit diff.
+pub(crate) fn audit_json<T: serde::Serialize>(record: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(record).map_err(|e| StoreError::Backend {
+        operation: "encode audit diff",
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_bounded_and_printable() {
+        assert!(IdempotencyKey::parse("3f1c-22:a.b_c").is_ok());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("a b").is_err());
+        assert!(IdempotencyKey::parse(&"k".repeat(129)).is_err());
+    }
+}
