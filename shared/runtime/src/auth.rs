@@ -10,7 +10,7 @@ mod credentials;
 mod keys;
 
 pub use context::{AUTHORIZER_FIELDS, authorizer_fields, authorizer_response, principal_of};
-pub use credentials::{API_KEY_HEADER, ApiKeyLookup, Authenticator};
+pub use credentials::{API_KEY_HEADER, ApiKeyVerifier, Authenticator};
 pub use keys::{
     KeyFile, KeyRingLocation, KeyRingSource, SecretsManagerKeyRing, SigningKeysFile,
     SigningKeysSecretId, TokenAudience, TokenIssuer, TokenSettings,

@@ -124,6 +124,16 @@ pub enum RuntimeError {
         /// What conflicts, in words safe to show to the caller.
         reason: String,
     },
+    /// A tenant quota would be exceeded by the request.
+    #[error("quota {quota} exceeded: limit {limit}, requested {requested}")]
+    QuotaExceeded {
+        /// The quota's name, e.g. `upload_bytes`.
+        quota: &'static str,
+        /// The tenant's limit.
+        limit: u64,
+        /// What the request would add.
+        requested: u64,
+    },
     /// An update's `If-Match` does not name the entity's current ETag.
     #[error("If-Match does not match the current ETag")]
     PreconditionFailed,
@@ -159,6 +169,7 @@ impl RuntimeError {
             RuntimeError::InvalidHeader { .. } => "invalid_header",
             RuntimeError::NotFound { .. } => "not_found",
             RuntimeError::Conflict { .. } => "conflict",
+            RuntimeError::QuotaExceeded { .. } => "quota_exceeded",
             RuntimeError::PreconditionFailed => "precondition_failed",
             RuntimeError::PreconditionRequired => "precondition_required",
             RuntimeError::IdempotencyKeyReused => "idempotency_key_reused",
@@ -215,6 +226,7 @@ impl Problem for RuntimeError {
             RuntimeError::Conflict { .. } | RuntimeError::IdempotencyInProgress => {
                 StatusCode::CONFLICT
             }
+            RuntimeError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             RuntimeError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             RuntimeError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             RuntimeError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -279,6 +291,13 @@ impl Problem for RuntimeError {
             }
             RuntimeError::NotFound { entity } => Some(format!("No such {entity}.")),
             RuntimeError::Conflict { reason } => Some(format!("{reason}.")),
+            RuntimeError::QuotaExceeded {
+                quota,
+                limit,
+                requested,
+            } => Some(format!(
+                "Quota {quota} exceeded: limit {limit}, requested {requested}."
+            )),
             RuntimeError::PreconditionFailed => Some(
                 "The resource changed since it was read: read it again and retry with its ETag."
                     .to_owned(),

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod error;
 pub mod http;
 pub mod settings;
+mod store_errors;
 pub mod tracing;
 
 pub use error::RuntimeError;

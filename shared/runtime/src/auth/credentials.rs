@@ -1,12 +1,13 @@
 //! Authentication of a request's credentials, for the Lambda authorizer and `ida serve`: a
 //! bearer access token (`Authorization: Bearer <jwt>`) verified with `ida-core`'s verifier, or
-//! an API key (`X-Api-Key: ida_<keyid>_<secret>`) parsed by `ida-core` and checked against the
-//! record an [`ApiKeyLookup`] finds. Routes never call this: they read the authorizer context.
+//! an API key (`X-Api-Key: ida_<keyid>_<secret>`) whose form `ida-core` checks before an
+//! [`ApiKeyVerifier`] (the store) compares its secret with the stored hash. Routes never call
+//! this: they read the authorizer context.
 
 use crate::error::RuntimeError;
-use ida_core::id::ApiKeyId;
-use ida_core::identity::{AccessTokens, ApiKeyRecord, PresentedApiKey};
-use ida_core::{CoreError, Principal};
+use ida_core::Principal;
+use ida_core::access::{AuthorizerContext, Subject};
+use ida_core::identity::{AccessTokens, PresentedApiKey};
 use lambda_http::http::HeaderMap;
 use lambda_http::http::header::{AUTHORIZATION, HeaderName};
 use time::OffsetDateTime;
@@ -14,13 +15,35 @@ use time::OffsetDateTime;
 /// The header that carries an API key.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 
-/// Finds an API key's record by its id; the store implements it.
-pub trait ApiKeyLookup {
-    /// The record of `id`, or `None` when no key has that id.
-    fn find_api_key(
+/// Verifies a presented API key against the stored one; the store implements it.
+pub trait ApiKeyVerifier {
+    /// The principal of the key `presented` (already checked to have the `ida_<keyid>_<secret>`
+    /// form) at `now`; an unknown key or a wrong secret is `invalid credentials`.
+    fn verify_api_key(
         &self,
-        id: &ApiKeyId,
-    ) -> impl Future<Output = Result<Option<ApiKeyRecord>, RuntimeError>> + Send;
+        presented: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Principal, RuntimeError>> + Send;
+}
+
+/// The records table verifies keys by their stored secret hash and records their last use.
+impl ApiKeyVerifier for ida_store::DynamoStore {
+    async fn verify_api_key(
+        &self,
+        presented: &str,
+        now: OffsetDateTime,
+    ) -> Result<Principal, RuntimeError> {
+        let verified = self.authenticate_api_key(presented, now).await?;
+        Ok(Principal::from_authorizer_context(AuthorizerContext {
+            tenant: verified.tenant,
+            subject: Subject::ApiKey {
+                key: verified.key,
+                owner: verified.owner,
+            },
+            role: verified.role,
+            scopes: Some(verified.scopes),
+        })?)
+    }
 }
 
 /// Verifies the credentials of a request.
@@ -30,8 +53,8 @@ pub struct Authenticator<L> {
     api_keys: L,
 }
 
-impl<L: ApiKeyLookup> Authenticator<L> {
-    /// An authenticator verifying tokens with `tokens` and finding keys through `api_keys`.
+impl<L: ApiKeyVerifier> Authenticator<L> {
+    /// An authenticator verifying tokens with `tokens` and API keys with `api_keys`.
     pub fn new(tokens: AccessTokens, api_keys: L) -> Self {
         Self { tokens, api_keys }
     }
@@ -51,13 +74,8 @@ impl<L: ApiKeyLookup> Authenticator<L> {
                 Ok(self.tokens.verify(token, now)?.principal)
             }
             (None, Some(key)) => {
-                let presented = PresentedApiKey::parse(key)?;
-                let record = self
-                    .api_keys
-                    .find_api_key(presented.id())
-                    .await?
-                    .ok_or(CoreError::InvalidCredentials)?;
-                Ok(record.authenticate(&presented, now)?)
+                PresentedApiKey::parse(key)?;
+                self.api_keys.verify_api_key(key, now).await
             }
             (Some(_), Some(_)) => Err(RuntimeError::Unauthenticated {
                 reason: "send either a bearer token or an API key, not both",
