@@ -19,7 +19,7 @@ pub use body::{DEFAULT_BODY_LIMIT, json_body, json_body_within};
 pub use conditional::{ETag, check_if_match, if_none_match, with_body_etag, with_etag};
 pub use idempotency::{
     Claim, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, IdempotencyRecords,
-    RequestFingerprint, StoredResponse, run_idempotent,
+    RequestFingerprint, StoredResponse, run_idempotent, store_idempotency,
 };
 pub use pagination::{Page, PageRequest, page_response};
 

@@ -63,6 +63,27 @@ impl IdempotencyKey {
     }
 }
 
+/// The store's idempotency for a create from `request`: its `Idempotency-Key` (at most
+/// `ida_store::IdempotencyKey::MAX_LEN` characters there) with the request's fingerprint, for
+/// `WriteContext::idempotency`; `None` when the header is absent.
+pub fn store_idempotency(
+    request: &Request,
+) -> Result<Option<ida_store::Idempotency>, RuntimeError> {
+    let Some(key) = IdempotencyKey::from_headers(request.headers())? else {
+        return Ok(None);
+    };
+    let key = ida_store::IdempotencyKey::parse(key.as_str()).map_err(|_| {
+        RuntimeError::InvalidHeader {
+            header: "Idempotency-Key",
+            reason: "at most 128 characters among A-Z a-z 0-9 - _ . :",
+        }
+    })?;
+    Ok(Some(ida_store::Idempotency {
+        key,
+        request_hash: RequestFingerprint::of_request(request).0,
+    }))
+}
+
 /// The SHA-256 (hex) of a request's method, path and body, each length-prefixed so that no two
 /// different requests share a fingerprint by moving bytes between parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,6 +334,178 @@ mod tests {
         assert_eq!(replayed.headers()[LOCATION], "/v1/projects/prj_1");
         assert_eq!(replayed.headers()[IDEMPOTENT_REPLAYED_HEADER], "true");
         assert_eq!(StoredResponse::of(&replayed), stored);
+    }
+
+    #[test]
+    fn the_store_gets_the_key_and_the_fingerprint() {
+        let mut request = Request::new(Body::Text("{\"name\":\"Sales\"}".into()));
+        *request.method_mut() = lambda_http::http::Method::POST;
+        *request.uri_mut() = "/v1/projects".parse().unwrap();
+        assert_eq!(store_idempotency(&request).unwrap(), None);
+        request.headers_mut().insert(
+            IDEMPOTENCY_KEY_HEADER,
+            HeaderValue::from_static("create-sales-1"),
+        );
+        let idempotency = store_idempotency(&request).unwrap().unwrap();
+        assert_eq!(idempotency.key.as_str(), "create-sales-1");
+        assert_eq!(
+            idempotency.request_hash,
+            RequestFingerprint::of("POST", "/v1/projects", b"{\"name\":\"Sales\"}").as_str()
+        );
+        let long = HeaderValue::from_str(&"k".repeat(200)).unwrap();
+        request.headers_mut().insert(IDEMPOTENCY_KEY_HEADER, long);
+        assert_eq!(
+            store_idempotency(&request).unwrap_err().code(),
+            "invalid_header"
+        );
+    }
+
+    /// The port's contract kept in memory: one claim per key, answers stored on completion.
+    #[derive(Default)]
+    struct RecordsInMemory(
+        std::sync::Mutex<
+            std::collections::HashMap<String, (RequestFingerprint, Option<StoredResponse>)>,
+        >,
+    );
+
+    impl IdempotencyRecords for RecordsInMemory {
+        async fn claim(
+            &self,
+            scope: &TenantScope,
+            key: &IdempotencyKey,
+            fingerprint: &RequestFingerprint,
+        ) -> Result<Claim, RuntimeError> {
+            let mut records = self.0.lock().unwrap();
+            let id = format!("{}/{}", scope.tenant(), key.as_str());
+            Ok(match records.get(&id) {
+                Some((fingerprint, response)) => Claim::Existing {
+                    fingerprint: fingerprint.clone(),
+                    response: response.clone(),
+                },
+                None => {
+                    records.insert(id, (fingerprint.clone(), None));
+                    Claim::Claimed
+                }
+            })
+        }
+
+        async fn complete(
+            &self,
+            scope: &TenantScope,
+            key: &IdempotencyKey,
+            response: &StoredResponse,
+        ) -> Result<(), RuntimeError> {
+            let id = format!("{}/{}", scope.tenant(), key.as_str());
+            if let Some(entry) = self.0.lock().unwrap().get_mut(&id) {
+                entry.1 = Some(response.clone());
+            }
+            Ok(())
+        }
+
+        async fn release(
+            &self,
+            scope: &TenantScope,
+            key: &IdempotencyKey,
+        ) -> Result<(), RuntimeError> {
+            let id = format!("{}/{}", scope.tenant(), key.as_str());
+            self.0.lock().unwrap().remove(&id);
+            Ok(())
+        }
+    }
+
+    fn scope() -> TenantScope {
+        use ida_core::access::{AuthorizerContext, Subject};
+        use ida_core::id::{TenantId, UserId};
+        ida_core::Principal::from_authorizer_context(AuthorizerContext {
+            tenant: TenantId::generate(),
+            subject: Subject::User {
+                user: UserId::generate(),
+            },
+            role: ida_core::Role::Member,
+            scopes: None,
+        })
+        .unwrap()
+        .scope()
+    }
+
+    fn created(id: &str) -> Result<Response<Body>, RuntimeError> {
+        let mut response =
+            crate::http::json_response(StatusCode::CREATED, &serde_json::json!({ "id": id }))?;
+        response.headers_mut().insert(
+            LOCATION,
+            HeaderValue::from_str(&format!("/v1/projects/{id}")).unwrap(),
+        );
+        Ok(response)
+    }
+
+    #[tokio::test]
+    async fn a_retry_replays_the_first_answer_without_running_again() {
+        let records = RecordsInMemory::default();
+        let scope = scope();
+        let key = IdempotencyKey::parse("create-1").unwrap();
+        let fingerprint = RequestFingerprint::of("POST", "/v1/projects", b"{}");
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        let create = || async {
+            runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            created("prj_1")
+        };
+        let first = run_idempotent(&records, &scope, &key, &fingerprint, create())
+            .await
+            .unwrap();
+        let again = run_idempotent(&records, &scope, &key, &fingerprint, create())
+            .await
+            .unwrap();
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(again.status(), StatusCode::CREATED);
+        assert_eq!(again.body().as_ref(), first.body().as_ref());
+        assert_eq!(again.headers()[LOCATION], "/v1/projects/prj_1");
+        assert_eq!(again.headers()[IDEMPOTENT_REPLAYED_HEADER], "true");
+        assert!(!first.headers().contains_key(IDEMPOTENT_REPLAYED_HEADER));
+    }
+
+    #[tokio::test]
+    async fn the_key_with_another_request_is_422_and_a_running_one_409() {
+        let records = RecordsInMemory::default();
+        let scope = scope();
+        let key = IdempotencyKey::parse("create-2").unwrap();
+        let first = RequestFingerprint::of("POST", "/v1/projects", b"{\"name\":\"a\"}");
+        let other = RequestFingerprint::of("POST", "/v1/projects", b"{\"name\":\"b\"}");
+        assert_eq!(
+            records.claim(&scope, &key, &first).await.unwrap(),
+            Claim::Claimed
+        );
+        let running = run_idempotent(&records, &scope, &key, &first, async { created("prj_2") })
+            .await
+            .unwrap_err();
+        assert_eq!(running.code(), "idempotency_in_progress");
+        let reused = run_idempotent(&records, &scope, &key, &other, async { created("prj_3") })
+            .await
+            .unwrap_err();
+        assert_eq!(reused.code(), "idempotency_key_reused");
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_frees_the_key_for_a_retry() {
+        let records = RecordsInMemory::default();
+        let scope = scope();
+        let key = IdempotencyKey::parse("create-3").unwrap();
+        let fingerprint = RequestFingerprint::of("POST", "/v1/projects", b"{}");
+        let failed = run_idempotent(&records, &scope, &key, &fingerprint, async {
+            Err::<Response<Body>, _>(RuntimeError::Unavailable {
+                dependency: "store",
+                reason: "throttled".into(),
+                retry_after_secs: 1,
+            })
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(failed.code(), "temporarily_unavailable");
+        let retried = run_idempotent(&records, &scope, &key, &fingerprint, async {
+            created("prj_4")
+        })
+        .await
+        .unwrap();
+        assert_eq!(retried.status(), StatusCode::CREATED);
     }
 
     proptest! {
