@@ -127,3 +127,58 @@ async fn a_member_context_passes_the_same_route() {
         "ten_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
     );
 }
+
+/// The whole hand-over: the authorizer verifies a bearer token and answers API Gateway; API
+/// Gateway copies the answer's `context` into the route's event; the route reads the same
+/// principal back.
+#[tokio::test]
+async fn what_the_authorizer_answers_is_what_the_route_reads() {
+    use ida_core::id::{TenantId, UserId};
+    use ida_core::identity::{AccessTokenConfig, AccessTokens, KeyRing};
+    use ida_runtime::auth::{ApiKeyVerifier, Authenticator, authorizer_response};
+    use lambda_http::http::{HeaderMap, HeaderValue};
+    use time::OffsetDateTime;
+
+    struct NoApiKeys;
+    impl ApiKeyVerifier for NoApiKeys {
+        async fn verify_api_key(
+            &self,
+            _: &str,
+            _: OffsetDateTime,
+        ) -> Result<ida_core::Principal, ida_runtime::RuntimeError> {
+            Err(ida_core::CoreError::InvalidCredentials.into())
+        }
+    }
+
+    let now = OffsetDateTime::now_utc();
+    let ring = KeyRing::generate(now).unwrap();
+    let config = AccessTokenConfig::new("https://api.ida.test", "ida-api");
+    let issued = AccessTokens::new(config.clone(), &ring)
+        .unwrap()
+        .issue(&TenantId::generate(), &UserId::generate(), Role::Admin, now)
+        .unwrap();
+    let authenticator = Authenticator::new(AccessTokens::new(config, &ring).unwrap(), NoApiKeys);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {}", issued.token)).unwrap(),
+    );
+    let verified = authenticator.authenticate(&headers, now).await.unwrap();
+
+    let answer = serde_json::to_value(authorizer_response(
+        &verified,
+        "arn:aws:execute-api:eu-west-1:123456789012:k3x9q2m1ab/v1/POST/projects",
+    ))
+    .unwrap();
+    let mut route_event: Value = serde_json::from_str(VIEWER_POST).unwrap();
+    let mut context = answer["context"].as_object().unwrap().clone();
+    context.insert("principalId".into(), answer["principalId"].clone());
+    context.insert("integrationLatency".into(), Value::from(12));
+    route_event["requestContext"]["authorizer"] = Value::Object(context);
+
+    let request = event(&route_event.to_string());
+    assert_eq!(principal_of(&request).unwrap(), verified);
+    let response = create_project(request).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(body(&response)["tenant"], verified.tenant().to_string());
+}
