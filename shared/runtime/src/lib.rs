@@ -5,10 +5,12 @@
 //! It holds no business rules (those live in `ida-core`, `ida-data` and `ida-store`), never logs
 //! a request body, and never sends internal error text to a client.
 
+pub mod auth;
 pub mod aws;
 pub mod error;
 pub mod http;
 pub mod settings;
+mod store_errors;
 pub mod tracing;
 
 pub use error::RuntimeError;

@@ -6,7 +6,7 @@
 //! code without changing a single response.
 
 use super::correlation::{CORRELATION_ID_HEADER, CorrelationId};
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 
@@ -34,6 +34,11 @@ pub trait Problem: std::error::Error {
     fn log_code(&self) -> &'static str {
         self.problem_code()
     }
+
+    /// Headers the problem adds to its response, e.g. `Retry-After` or `WWW-Authenticate`.
+    fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        Vec::new()
+    }
 }
 
 /// The problem response for `problem`, tagged with the request's correlation id.
@@ -56,6 +61,9 @@ pub fn problem_response(problem: &dyn Problem, correlation_id: &CorrelationId) -
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(CORRELATION_ID_HEADER, correlation_id.header_value());
+    for (name, value) in problem.headers() {
+        headers.insert(name, value);
+    }
     response
 }
 
