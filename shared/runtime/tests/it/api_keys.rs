@@ -73,9 +73,9 @@ async fn a_key_the_store_issued_authenticates_and_a_wrong_secret_does_not() -> a
         .records
         .create_api_key(
             &principal.scope(),
+            &principal,
             NewApiKey {
                 name: DisplayName::parse("ci")?,
-                owner: owner.clone(),
                 role: Role::Member,
                 scopes: BTreeSet::from([Permission::DatasetRead]),
                 expires_at: None,
@@ -128,9 +128,9 @@ async fn a_key_the_store_issued_authenticates_and_a_wrong_secret_does_not() -> a
             .records
             .create_api_key(
                 &principal.scope(),
+                &principal,
                 NewApiKey {
                     name: DisplayName::parse("more")?,
-                    owner: owner.clone(),
                     role: Role::Viewer,
                     scopes: BTreeSet::from([Permission::DatasetRead]),
                     expires_at: None,
