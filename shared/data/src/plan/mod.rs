@@ -79,7 +79,7 @@ pub fn plan(frame: &DataFrame, profile: &ProfileReport, preset: Preset) -> Resul
 /// Rows in which every column is null.
 pub fn empty_rows(frame: &DataFrame) -> Result<u64> {
     let mut all_null: Option<BooleanChunked> = None;
-    for column in frame.get_columns() {
+    for column in frame.columns() {
         let nulls = column.is_null();
         all_null = Some(match all_null {
             Some(previous) => &previous & &nulls,

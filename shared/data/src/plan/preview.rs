@@ -109,7 +109,7 @@ pub fn run(frame: &DataFrame, mut recipe: Recipe) -> Result<Plan> {
 
 fn null_counts(frame: &DataFrame) -> BTreeMap<String, u64> {
     frame
-        .get_columns()
+        .columns()
         .iter()
         .map(|c| (c.name().to_string(), c.null_count() as u64))
         .collect()

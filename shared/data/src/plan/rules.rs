@@ -22,8 +22,9 @@ pub const CONSERVATIVE_IMPUTE_MAX_NULL_RATIO: f64 = 0.2;
 pub const SPARSE_COLUMN_NULL_RATIO: f64 = 0.5;
 /// Numeric imputation uses the median from this |skewness| on, the mean below it.
 pub const MEDIAN_FROM_SKEWNESS: f64 = 1.0;
-/// `ml` one-hot encodes text columns with at most this many distinct values.
-pub const ONE_HOT_MAX_DISTINCT: u64 = 20;
+/// A text column with at most this many distinct values is a category column: its nulls may be
+/// imputed with the mode, and `ml` one-hot encodes it.
+pub const CATEGORY_MAX_DISTINCT: u64 = 20;
 
 /// What the rules read: the profile, its row count and the rows with no value at all.
 pub struct Evidence<'a> {
@@ -102,8 +103,10 @@ pub fn propose(evidence: &Evidence<'_>, preset: Preset) -> Vec<Step> {
     steps
 }
 
-/// Whether a column holds identifiers: every value distinct (the `unique` alert), a UUID or
-/// e-mail column, or a name such as `id`, `customer_id` or `orderId`.
+/// Whether a column holds identifiers: a name such as `id`, `customer_id` or `orderId`, a UUID
+/// or e-mail column, a text column whose values are all distinct (the `unique` alert), or an
+/// integer column whose distinct values form one consecutive run (a row number or serial key).
+/// Distinct integers alone are not enough: twenty ages can all differ.
 pub fn is_identifier(report: &ProfileReport, column: &ColumnProfile) -> bool {
     let name = column.name.as_str();
     let lower = name.to_lowercase();
@@ -118,7 +121,14 @@ pub fn is_identifier(report: &ProfileReport, column: &ColumnProfile) -> bool {
         column.semantic_type,
         Some(SemanticType::Uuid | SemanticType::Email)
     );
-    by_name || by_meaning || alert(report, "unique", name).is_some()
+    let unique = alert(report, "unique", name).is_some();
+    let serial = column.logical_type == LogicalType::Integer
+        && column
+            .numeric
+            .as_ref()
+            .is_some_and(|n| n.max - n.min + 1.0 == column.distinct_count as f64);
+    let by_values = unique && (column.logical_type == LogicalType::String || serial);
+    by_name || by_meaning || by_values
 }
 
 fn alert<'a>(report: &'a ProfileReport, code: &str, column: &str) -> Option<&'a Alert> {
@@ -264,7 +274,9 @@ fn trim(report: &ProfileReport, column: &ColumnProfile) -> Option<Step> {
 fn lower_case(report: &ProfileReport, column: &ColumnProfile) -> Option<Step> {
     let name = &column.name;
     let found = alert(report, "inconsistent_case", name)?;
-    if column.logical_type != LogicalType::String {
+    // Lower-casing free text rewrites nearly every value to merge a few spellings: only
+    // category columns are worth it.
+    if column.logical_type != LogicalType::String || column.distinct_count > CATEGORY_MAX_DISTINCT {
         return None;
     }
     let groups = found.value as u64;
@@ -368,7 +380,10 @@ fn impute(report: &ProfileReport, column: &ColumnProfile, max_null_ratio: f64) -
                 confidence::impute_numeric(column.null_ratio, skewness, uses_mean),
             )
         }
-        LogicalType::String | LogicalType::Boolean => {
+        // Only categories have a meaningful mode; a gap in free text is left for a person.
+        LogicalType::String | LogicalType::Boolean
+            if column.distinct_count <= CATEGORY_MAX_DISTINCT =>
+        {
             let top = column.categorical.as_ref()?.top.first()?;
             step(
                 Operation::Impute {
@@ -385,7 +400,7 @@ fn impute(report: &ProfileReport, column: &ColumnProfile, max_null_ratio: f64) -
             )
         }
         // A date fill invents an event; the planner leaves temporal gaps to a person.
-        LogicalType::Date | LogicalType::Datetime | LogicalType::DatetimeTz => return None,
+        _ => return None,
     };
     Some(answering(proposed, answered))
 }
@@ -464,7 +479,7 @@ fn one_hot(report: &ProfileReport, column: &ColumnProfile) -> Option<Step> {
     let name = &column.name;
     if column.logical_type != LogicalType::String
         || column.distinct_count < 2
-        || column.distinct_count > ONE_HOT_MAX_DISTINCT
+        || column.distinct_count > CATEGORY_MAX_DISTINCT
         || is_identifier(report, column)
     {
         return None;
