@@ -17,6 +17,7 @@ mod dataset;
 #[cfg(test)]
 mod fixtures;
 mod json;
+mod plan;
 mod profile_alerts;
 mod profile_fixtures;
 mod profile_frames;
