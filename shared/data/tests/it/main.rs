@@ -18,6 +18,7 @@ mod dataset;
 mod fixtures;
 mod json;
 mod plan;
+mod plan_properties;
 mod profile_alerts;
 mod profile_fixtures;
 mod profile_frames;
