@@ -46,11 +46,24 @@ pub struct RunArgs {
     recipe: Option<PathBuf>,
 }
 
-/// One version's artifacts, as written.
+/// One version's descriptions, as written; the frame itself is not kept, so that at most two
+/// copies of the data are in memory at any time.
 struct Version {
-    frame: DataFrame,
+    rows: usize,
+    columns: usize,
     schema: DatasetSchema,
     profile: ProfileReport,
+}
+
+impl Version {
+    fn describe(frame: &DataFrame, schema: DatasetSchema, profile: ProfileReport) -> Self {
+        Version {
+            rows: frame.height(),
+            columns: frame.width(),
+            schema,
+            profile,
+        }
+    }
 }
 
 /// The stage timer and progress display: a spinner per stage on a terminal, nothing otherwise.
@@ -164,12 +177,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Ok(bytes)
     })?;
     let v1 = stages.run("profile v1", || {
-        let report = profile(&dataset.frame, &dataset.schema, None, &profile_config())?;
-        let version = Version {
-            frame: dataset.frame,
-            schema: dataset.schema,
-            profile: report,
-        };
+        // Moved in, so the parsed frame is freed once profiled (v2 is made from the stored v1).
+        let frame = dataset.frame;
+        let report = profile(&frame, &dataset.schema, None, &profile_config())?;
+        let version = Version::describe(&frame, dataset.schema, report);
         write_descriptions(&v1_dir, &version)?;
         Ok(version)
     })?;
@@ -211,13 +222,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Ok(frame)
     })?;
     let v2 = stages.run("profile v2", || {
-        let schema = describe_typed(&v2);
-        let report = profile(&v2, &schema, Some(&v1.profile), &profile_config())?;
-        let version = Version {
-            frame: v2,
-            schema,
-            profile: report,
-        };
+        let frame = v2;
+        let schema = describe_typed(&frame);
+        let report = profile(&frame, &schema, Some(&v1.profile), &profile_config())?;
+        let version = Version::describe(&frame, schema, report);
         write_descriptions(&v2_dir, &version)?;
         Ok(version)
     })?;
@@ -258,15 +266,15 @@ fn summary(
     let _ = writeln!(
         text,
         "  v1  {:>9} rows x {:>3} columns  {:>3} alerts",
-        v1.frame.height(),
-        v1.frame.width(),
+        v1.rows,
+        v1.columns,
         v1.profile.alerts.len()
     );
     let _ = writeln!(
         text,
         "  v2  {:>9} rows x {:>3} columns  {:>3} alerts",
-        v2.frame.height(),
-        v2.frame.width(),
+        v2.rows,
+        v2.columns,
         v2.profile.alerts.len()
     );
     let review = recipe.steps.iter().filter(|s| s.needs_review).count();
@@ -370,8 +378,8 @@ fn index_page(
         let _ = writeln!(
             page,
             "<tr><td>{label}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{links}</td></tr>",
-            version.frame.height(),
-            version.frame.width(),
+            version.rows,
+            version.columns,
             version.profile.alerts.len()
         );
     }
