@@ -13,12 +13,15 @@ pub mod preview;
 pub mod rules;
 pub mod wording;
 
+use std::collections::BTreeMap;
+
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::profile::ProfileReport;
 use crate::recipe::{RECIPE_VERSION, Recipe};
+use crate::transform::statistics::{compensated_sum, finite_values};
 use crate::transform::{Applied, ENGINE_VERSION};
 
 pub use preview::{Preview, REVIEW_ROW_SHARE};
@@ -59,9 +62,20 @@ pub struct Plan {
 
 /// Plans a recipe for `frame` from its profile and previews it by applying it.
 pub fn plan(frame: &DataFrame, profile: &ProfileReport, preset: Preset) -> Result<Plan> {
+    let mut log_skewness = BTreeMap::new();
+    for column in &profile.columns {
+        if preset == Preset::Ml && rules::log_candidate(profile, column) {
+            let values = finite_values(frame.column(&column.name)?.as_materialized_series())?;
+            let logged: Vec<f64> = values.iter().map(|v| v.ln_1p()).collect();
+            if let Some(skewness) = sample_skewness(&logged) {
+                log_skewness.insert(column.name.clone(), skewness);
+            }
+        }
+    }
     let evidence = rules::Evidence {
         profile,
         empty_rows: empty_rows(frame)?,
+        log_skewness,
     };
     let recipe = Recipe {
         recipe_version: RECIPE_VERSION,
@@ -87,4 +101,32 @@ pub fn empty_rows(frame: &DataFrame) -> Result<u64> {
         });
     }
     Ok(all_null.map_or(0, |mask| mask.sum().map_or(0, u64::from)))
+}
+
+/// Bias-corrected sample skewness, as pandas `Series.skew()` and the profile compute it; `None`
+/// below three values or without spread.
+pub fn sample_skewness(values: &[f64]) -> Option<f64> {
+    if values.len() < 3 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = compensated_sum(values) / n;
+    let squares: Vec<f64> = values.iter().map(|v| (v - mean).powi(2)).collect();
+    let cubes: Vec<f64> = values.iter().map(|v| (v - mean).powi(3)).collect();
+    let m2 = compensated_sum(&squares);
+    let m3 = compensated_sum(&cubes);
+    (m2 > 0.0).then(|| (n * (n - 1.0).sqrt() / (n - 2.0)) * (m3 / m2.powf(1.5)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skewness_is_the_bias_corrected_sample_skewness() {
+        // n * sqrt(n - 1) / (n - 2) * m3 / m2^1.5 for [1, 2, 3, 10], evaluated in Python.
+        let skewness = sample_skewness(&[1.0, 2.0, 3.0, 10.0]).unwrap();
+        assert!((skewness - 1.763_632_614_803_888).abs() < 1e-12);
+        assert_eq!(sample_skewness(&[2.0, 2.0, 2.0]), None);
+    }
 }

@@ -6,7 +6,7 @@
 //! preset; the order of the steps is fixed (drops, text fixes, row removals, imputation, shape
 //! changes, scaling, encoding) so the same profile always gives the same recipe.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::profile::{Alert, ColumnProfile, ProfileReport};
 use crate::recipe::{ClipMethod, ImputeStrategy, KeepOccurrence, Operation, Step, TextCase};
@@ -32,6 +32,20 @@ pub struct Evidence<'a> {
     pub profile: &'a ProfileReport,
     /// Rows in which every column is null (counted on the frame by the caller).
     pub empty_rows: u64,
+    /// Skewness of `ln(1 + x)` for the columns a `log1p` may be proposed for (computed on the
+    /// frame by the caller, as the profile computes skewness), so scaling after the log is
+    /// judged on the values it will see.
+    pub log_skewness: BTreeMap<String, f64>,
+}
+
+/// Whether `ml` would take the log of the column: a `skewed` alert and no negative value.
+pub fn log_candidate(report: &ProfileReport, column: &ColumnProfile) -> bool {
+    column
+        .numeric
+        .as_ref()
+        .is_some_and(|n| n.negatives == 0 && n.min >= 0.0)
+        && alert(report, "skewed", &column.name).is_some()
+        && !is_identifier(report, column)
 }
 
 /// Proposes the steps for `preset`, in the fixed order described in the module docs.
@@ -84,13 +98,21 @@ pub fn propose(evidence: &Evidence<'_>, preset: Preset) -> Vec<Step> {
         }
     }
     if preset == Preset::Ml {
+        let mut logged = BTreeSet::new();
         for column in kept() {
             if let Some(step) = reshape(report, column) {
+                if matches!(step.operation, Operation::Log1p { .. }) {
+                    logged.insert(column.name.as_str());
+                }
                 steps.push(step);
             }
         }
         for column in kept() {
-            if let Some(step) = standardize(report, column) {
+            let log_skewness = logged
+                .contains(column.name.as_str())
+                .then(|| evidence.log_skewness.get(&column.name).copied())
+                .flatten();
+            if let Some(step) = standardize(report, column, log_skewness) {
                 steps.push(step);
             }
         }
@@ -412,9 +434,8 @@ fn reshape(report: &ProfileReport, column: &ColumnProfile) -> Option<Step> {
     if is_identifier(report, column) {
         return None;
     }
-    if let Some(found) = alert(report, "skewed", name)
-        && numeric.negatives == 0
-        && numeric.min >= 0.0
+    if log_candidate(report, column)
+        && let Some(found) = alert(report, "skewed", name)
     {
         let skewness = found.value;
         let proposed = step(
@@ -452,12 +473,33 @@ fn reshape(report: &ProfileReport, column: &ColumnProfile) -> Option<Step> {
     Some(answering(proposed, Some(alert_id(&found.code, name))))
 }
 
-fn standardize(report: &ProfileReport, column: &ColumnProfile) -> Option<Step> {
+/// `log_skewness` is set when an earlier step takes the log of the column: the z-scores are
+/// then judged on the log scale.
+fn standardize(
+    report: &ProfileReport,
+    column: &ColumnProfile,
+    log_skewness: Option<f64>,
+) -> Option<Step> {
     let name = &column.name;
     let numeric = column.numeric.as_ref()?;
     let std = numeric.std.filter(|s| *s > 0.0)?;
     if column.distinct_count < 2 || is_identifier(report, column) {
         return None;
+    }
+    if let Some(skewness) = log_skewness {
+        return Some(step(
+            Operation::Standardize {
+                columns: vec![name.clone()],
+            },
+            format!(
+                "`{name}` after log1p (skewness {} on the log scale, {} before) is rescaled to z-scores so that numeric features share one scale.",
+                number(skewness),
+                numeric
+                    .skewness
+                    .map_or_else(|| "unknown".to_owned(), number)
+            ),
+            confidence::standardize(Some(skewness)),
+        ));
     }
     Some(step(
         Operation::Standardize {

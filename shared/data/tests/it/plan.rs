@@ -182,6 +182,24 @@ fn ml_also_fixes_case_skew_scale_and_encoding_but_not_the_serial_identifier() {
     assert_eq!(log.confidence, Some(rounded(skewness / (skewness + 1.0))));
     assert_eq!(log.answers_alert.as_deref(), Some("skewed:score"));
     assert!(log.rationale.contains("(min 9)"));
+    // Scaling after the log is judged on the log scale: 1 / (1 + |skewness of ln(1 + x)| / 2).
+    let scores: Vec<f64> = p
+        .dataset
+        .frame
+        .column("score")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .map(f64::ln_1p)
+        .collect();
+    let log_skewness = ida_data::plan::sample_skewness(&scores).unwrap();
+    let scale = step_for(&p.plan.recipe, "standardize", "score");
+    assert!(scale.rationale.starts_with("`score` after log1p"));
+    assert_eq!(
+        scale.confidence,
+        Some(rounded(1.0 / (1.0 + log_skewness.abs() / 2.0)))
+    );
 }
 
 #[test]
