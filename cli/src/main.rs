@@ -6,7 +6,9 @@ mod apply;
 mod bench;
 mod diff;
 mod parse;
+mod plan;
 mod profile;
+mod run;
 
 use std::process::ExitCode;
 
@@ -36,6 +38,10 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Show the differences between two datasets.
     Diff(diff::DiffArgs),
+    /// Plan a cleaning recipe for a file from its profile, with rationales and a preview.
+    Plan(plan::PlanArgs),
+    /// Parse, profile, plan, apply and diff a file, writing versions 1 and 2 and an index page.
+    Run(run::RunArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -46,6 +52,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchStage(args) => bench::run_stage(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }
 

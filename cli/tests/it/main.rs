@@ -4,3 +4,5 @@
 mod apply;
 #[cfg(test)]
 mod parse;
+#[cfg(test)]
+mod run;

@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod diff;
 pub mod error;
 pub mod infer;
+pub mod plan;
 pub mod profile;
 pub mod read;
 pub mod recipe;

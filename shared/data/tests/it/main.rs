@@ -17,6 +17,8 @@ mod dataset;
 #[cfg(test)]
 mod fixtures;
 mod json;
+mod plan;
+mod plan_properties;
 mod profile_alerts;
 mod profile_fixtures;
 mod profile_frames;
