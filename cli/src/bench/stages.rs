@@ -16,6 +16,10 @@ use ida_data::transform::apply_parquet_bytes;
 use ida_data::{InferOptions, infer};
 use polars::prelude::DataFrame;
 
+/// The file name of the typed Parquet version of the CSV, in the out folder; the `profile` and
+/// `apply` stages and their peers read it.
+pub const TYPED_PARQUET: &str = "typed.parquet";
+
 /// The committed ten-step recipe the `apply` stage runs (see docs/benchmarks.md).
 const BENCH_RECIPE: &str = include_str!("recipe.json");
 
@@ -108,7 +112,7 @@ fn parse_stage(input: &StageInput) -> Result<Duration> {
 
 /// The typed Parquet version of the generated CSV, made once per folder before any clock starts.
 fn typed_parquet(input: &StageInput) -> Result<PathBuf> {
-    let path = input.out_dir.join("typed.parquet");
+    let path = input.out_dir.join(TYPED_PARQUET);
     if !path.exists() {
         let dataset = read_path(&input.csv, &ReadOptions::default())?;
         write_parquet_file(&dataset.frame, &path)?;
