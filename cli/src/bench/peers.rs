@@ -12,7 +12,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::measure::Sample;
-use super::stages::TYPED_PARQUET;
+use super::stages::typed_parquet_path;
 
 /// What a peer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +120,7 @@ impl Peer {
     pub fn source_path(&self, csv: &Path, out_dir: &Path) -> PathBuf {
         match self.input {
             PeerInput::Csv => csv.to_path_buf(),
-            PeerInput::TypedParquet => out_dir.join(TYPED_PARQUET),
+            PeerInput::TypedParquet => typed_parquet_path(csv, out_dir),
         }
     }
 
@@ -195,7 +195,7 @@ mod tests {
             let expected = if peer.stage == "parse" {
                 csv.to_path_buf()
             } else {
-                out.join("typed.parquet")
+                out.join("typed-data.parquet")
             };
             assert_eq!(peer.source_path(csv, out), expected, "{}", peer.label());
         }
