@@ -37,10 +37,11 @@ pub struct BenchArgs {
     /// Stages to run, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub stages: Vec<String>,
-    /// Skip the peer engines.
+    /// Skip the peer engines (each stage otherwise runs with its own peers).
     #[arg(long)]
     pub no_peers: bool,
-    /// Python with duckdb and polars for the peers (default: the venv of scripts/bench-peers).
+    /// Python with duckdb, pandas, polars, numpy and scipy for the peers (default: the venv of
+    /// scripts/bench-peers).
     #[arg(long)]
     pub peers_python: Option<PathBuf>,
     /// Folder for the generated CSV and outputs (default: $IDA_CACHE_DIR or ~/.cache/ida, /bench).
