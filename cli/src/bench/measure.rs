@@ -39,6 +39,8 @@ impl Sample {
 pub struct Summary {
     /// Stage or peer name.
     pub name: String,
+    /// The stage: its own name for a stage, the stage whose job it does for a peer.
+    pub stage: String,
     /// What its clock covers.
     pub covers: String,
     /// Whether this is another engine.
@@ -62,9 +64,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarises `samples` (at least one) of a job over a CSV of `csv_bytes` and `rows`.
+    /// Summarises `samples` (at least one) of a job of `stage` over a CSV of `csv_bytes` and `rows`.
     pub fn new(
         name: &str,
+        stage: &str,
         covers: &str,
         peer: bool,
         samples: &[Sample],
@@ -78,6 +81,7 @@ impl Summary {
         let peak_bytes = peak_kib as f64 * 1024.0;
         Ok(Self {
             name: name.to_owned(),
+            stage: stage.to_owned(),
             covers: covers.to_owned(),
             peer,
             runs: samples.len(),
@@ -129,7 +133,8 @@ mod tests {
                 max_rss_kib: 512,
             },
         ];
-        let summary = Summary::new("parse", "x", false, &samples, 4_000_000, 1000).unwrap();
+        let summary =
+            Summary::new("parse", "parse", "x", false, &samples, 4_000_000, 1000).unwrap();
         assert_eq!(summary.median_seconds, 2.0);
         assert_eq!(summary.mb_per_second, 2.0);
         assert_eq!(summary.rows_per_second, 500.0);

@@ -1,7 +1,8 @@
 //! `ida bench`: generates a deterministic synthetic CSV, times each engine stage as a whole in
 //! its own child process (`ida bench-stage`, so one stage's memory never counts for another),
-//! times the peers (DuckDB, Python polars) on the same file in the same run, and reports
-//! median wall time, throughput, peak memory and the ratio to DuckDB.
+//! times each selected stage's peers (DuckDB, pandas, Python polars) on the same input in the
+//! same run, and reports median wall time, throughput, peak memory and, per stage, the ratio of
+//! the engine's median to each peer's.
 //!
 //! Generation is never timed; nothing here changes the data engine's behaviour.
 
@@ -36,10 +37,11 @@ pub struct BenchArgs {
     /// Stages to run, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub stages: Vec<String>,
-    /// Skip the peer engines.
+    /// Skip the peer engines (each stage otherwise runs with its own peers).
     #[arg(long)]
     pub no_peers: bool,
-    /// Python with duckdb and polars for the peers (default: the venv of scripts/bench-peers).
+    /// Python with duckdb, pandas, polars, numpy and scipy for the peers (default: the venv of
+    /// scripts/bench-peers).
     #[arg(long)]
     pub peers_python: Option<PathBuf>,
     /// Folder for the generated CSV and outputs (default: $IDA_CACHE_DIR or ~/.cache/ida, /bench).
@@ -101,18 +103,24 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     };
     let exe = std::env::current_exe().context("locating the ida binary")?;
+    let selected_peers = if python.is_some() {
+        peers::for_stages(selected.iter().map(|stage| stage.name))
+    } else {
+        Vec::new()
+    };
     let mut stage_samples: Vec<Vec<Sample>> = vec![Vec::new(); selected.len()];
-    let mut peer_samples: Vec<Vec<Sample>> = vec![Vec::new(); peers::PEERS.len()];
+    let mut peer_samples: Vec<Vec<Sample>> = vec![Vec::new(); selected_peers.len()];
     // Runs are interleaved (every stage once, then again) so a slow moment of the machine
-    // spreads over all jobs instead of one.
+    // spreads over all jobs instead of one. Stages run before peers in each round, so the
+    // typed Parquet file the later peers read exists by then.
     for run in 1..=args.runs {
         for (stage, samples) in selected.iter().zip(&mut stage_samples) {
             eprintln!("run {run}/{}: {}", args.runs, stage.name);
             samples.push(run_child(&exe, stage.name, &csv, &out_dir)?);
         }
         if let Some(python) = &python {
-            for (peer, samples) in peers::PEERS.iter().zip(&mut peer_samples) {
-                eprintln!("run {run}/{}: {} (peer)", args.runs, peer.name);
+            for (peer, samples) in selected_peers.iter().zip(&mut peer_samples) {
+                eprintln!("run {run}/{}: {}", args.runs, peer.label());
                 samples.push(peer.run(python, &csv, &out_dir)?);
             }
         }
@@ -121,23 +129,25 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     for (stage, samples) in selected.iter().zip(&stage_samples) {
         results.push(Summary::new(
             stage.name,
+            stage.name,
             stage.covers,
             false,
             samples,
             csv_bytes,
             args.rows,
         )?);
-    }
-    for (peer, samples) in peers::PEERS.iter().zip(&peer_samples) {
-        if !samples.is_empty() {
-            results.push(Summary::new(
-                peer.name,
-                peer.covers,
-                true,
-                samples,
-                csv_bytes,
-                args.rows,
-            )?);
+        for (peer, samples) in selected_peers.iter().zip(&peer_samples) {
+            if peer.stage == stage.name && !samples.is_empty() {
+                results.push(Summary::new(
+                    peer.name,
+                    peer.stage,
+                    peer.covers,
+                    true,
+                    samples,
+                    csv_bytes,
+                    args.rows,
+                )?);
+            }
         }
     }
     let report = Report::new(args.rows, args.seed, args.runs, &csv, csv_bytes, results);

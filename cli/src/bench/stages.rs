@@ -16,6 +16,17 @@ use ida_data::transform::apply_parquet_bytes;
 use ida_data::{InferOptions, infer};
 use polars::prelude::DataFrame;
 
+/// Where the typed Parquet version of `csv` lives in `out_dir`; the `profile` and `apply`
+/// stages and their peers read it. Named after the CSV, so a run with other `--rows` or
+/// `--seed` in the same folder never reads a stale file.
+pub fn typed_parquet_path(csv: &Path, out_dir: &Path) -> PathBuf {
+    let stem = csv
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out_dir.join(format!("typed-{stem}.parquet"))
+}
+
 /// The committed ten-step recipe the `apply` stage runs (see docs/benchmarks.md).
 const BENCH_RECIPE: &str = include_str!("recipe.json");
 
@@ -108,7 +119,7 @@ fn parse_stage(input: &StageInput) -> Result<Duration> {
 
 /// The typed Parquet version of the generated CSV, made once per folder before any clock starts.
 fn typed_parquet(input: &StageInput) -> Result<PathBuf> {
-    let path = input.out_dir.join("typed.parquet");
+    let path = typed_parquet_path(&input.csv, &input.out_dir);
     if !path.exists() {
         let dataset = read_path(&input.csv, &ReadOptions::default())?;
         write_parquet_file(&dataset.frame, &path)?;
