@@ -21,7 +21,7 @@ use ida_data::plan::{Preset, plan};
 use ida_data::profile::{ProfileConfig, ProfileReport, profile};
 use ida_data::read::ReadOptions;
 use ida_data::recipe::Recipe;
-use ida_data::report::render_html;
+use ida_data::report::{escape_html, render_html};
 use ida_data::schema::DatasetSchema;
 use ida_data::transform::version::{read_parquet_bytes, sha256_hex};
 use ida_data::transform::{ENGINE_VERSION, Provenance, apply, write_version};
@@ -314,22 +314,6 @@ fn summary(
     text
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
 fn figure(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_owned(), |v| format!("{v:.4}"))
 }
@@ -355,13 +339,13 @@ fn index_page(
     let _ = write!(
         page,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ida run: {}</title><style>{STYLE}</style></head><body>\n",
-        escape(&name)
+        escape_html(&name)
     );
-    let _ = writeln!(page, "<h1>{}</h1>", escape(&name));
+    let _ = writeln!(page, "<h1>{}</h1>", escape_html(&name));
     let _ = writeln!(
         page,
         "<p>{}</p>",
-        escape(recipe.description.as_deref().unwrap_or(""))
+        escape_html(recipe.description.as_deref().unwrap_or(""))
     );
     page.push_str("<h2>Versions</h2>\n<table><tr><th>version</th><th>rows</th><th>columns</th><th>alerts</th><th>files</th></tr>\n");
     for (label, version, extra) in [
@@ -396,7 +380,7 @@ fn index_page(
         let answers = step
             .answers_alert
             .as_deref()
-            .map(escape)
+            .map(escape_html)
             .unwrap_or_default();
         let (rows, cells, shifts) = step.impact.as_ref().map_or_else(
             || (String::new(), String::new(), String::new()),
@@ -407,7 +391,7 @@ fn index_page(
                     .map(|(column, shift)| {
                         format!(
                             "<code>{}</code>: mean {} → {}, std {} → {}",
-                            escape(column),
+                            escape_html(column),
                             figure(shift.mean_before),
                             figure(shift.mean_after),
                             figure(shift.std_before),
@@ -426,7 +410,7 @@ fn index_page(
             page,
             "<tr><td class=\"n\">{index}</td><td><code>{}</code>{review}</td><td>{}</td><td class=\"n\">{confidence}</td><td>{answers}</td><td class=\"n\">{rows}</td><td class=\"n\">{cells}</td><td>{shifts}</td></tr>",
             step.op_name(),
-            escape(&step.rationale)
+            escape_html(&step.rationale)
         );
     }
     page.push_str("</table>\n<h2>Diff v1 → v2</h2>\n");
@@ -454,7 +438,7 @@ fn index_page(
         let _ = writeln!(
             page,
             "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} → {}</td><td class=\"n\">{mean}</td><td class=\"n\">{std}</td></tr>",
-            escape(&column.column),
+            escape_html(&column.column),
             column.changed,
             column.nulled,
             column.filled,
@@ -468,7 +452,7 @@ fn index_page(
 
 fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let items: Vec<String> = names
-        .map(|n| format!("<code>{}</code>", escape(n)))
+        .map(|n| format!("<code>{}</code>", escape_html(n)))
         .collect();
     if items.is_empty() {
         "none".to_owned()
@@ -484,7 +468,7 @@ mod tests {
     #[test]
     fn user_text_is_escaped() {
         assert_eq!(
-            escape("<b a=\"1\">&'"),
+            escape_html("<b a=\"1\">&'"),
             "&lt;b a=&quot;1&quot;&gt;&amp;&#39;"
         );
     }

@@ -1,30 +1,11 @@
 //! `ida apply` and `ida diff` as a user runs them, on the recipe fixtures.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+
+use crate::invocation::{ida, repo_path, scratch, text};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/tests/fixtures/recipe")
-        .join(name)
-}
-
-fn ida(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ida"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ida-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
+    repo_path("shared/data/tests/fixtures/recipe").join(name)
 }
 
 #[test]

@@ -3,6 +3,8 @@
 #[cfg(test)]
 mod apply;
 #[cfg(test)]
+mod invocation;
+#[cfg(test)]
 mod parse;
 #[cfg(test)]
 mod run;

@@ -1,19 +1,12 @@
 //! `ida parse` as a user runs it: exit codes, the schema table, rows as JSON, written files.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::invocation::{ida, repo_path};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/tests/fixtures/read")
-        .join(name)
-}
-
-fn ida(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ida"))
-        .args(args)
-        .output()
-        .unwrap()
+    repo_path("shared/data/tests/fixtures/read").join(name)
 }
 
 fn stdout(output: &Output) -> String {

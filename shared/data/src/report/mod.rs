@@ -8,6 +8,8 @@
 mod chart;
 mod text;
 
+pub use text::escape as escape_html;
+
 use crate::profile::{Alert, ColumnProfile, CorrelationMatrix, ProfileReport, Severity};
 use crate::schema::{DatasetSchema, LogicalType};
 use text::{escape, maybe_number, number, percent};

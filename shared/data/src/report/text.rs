@@ -4,7 +4,7 @@
 //! [`escape`] before it reaches the page; this module must never return unescaped input.
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
