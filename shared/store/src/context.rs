@@ -11,13 +11,13 @@ use time::OffsetDateTime;
 
 use crate::error::{Result, StoreError};
 
-/// A client's `Idempotency-Key`: 1 to 128 ASCII letters, digits, `-`, `_`, `.` or `:`.
+/// A client's `Idempotency-Key`: 1 to 255 ASCII letters, digits, `-`, `_`, `.` or `:`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
     /// Longest accepted key.
-    pub const MAX_LEN: usize = 128;
+    pub const MAX_LEN: usize = 255;
 
     /// Parses a key, naming the header on refusal.
     pub fn parse(text: &str) -> Result<Self> {
@@ -30,7 +30,7 @@ impl IdempotencyKey {
         } else {
             Err(ida_core::CoreError::invalid(
                 "idempotency_key",
-                "must be 1 to 128 ASCII letters, digits, '-', '_', '.' or ':'",
+                "must be 1 to 255 ASCII letters, digits, '-', '_', '.' or ':'",
             )
             .into())
         }
@@ -149,6 +149,6 @@ mod tests {
         assert!(IdempotencyKey::parse("3f1c-22:a.b_c").is_ok());
         assert!(IdempotencyKey::parse("").is_err());
         assert!(IdempotencyKey::parse("a b").is_err());
-        assert!(IdempotencyKey::parse(&"k".repeat(129)).is_err());
+        assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
     }
 }

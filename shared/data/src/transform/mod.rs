@@ -241,17 +241,23 @@ fn measure(
     Ok(impact)
 }
 
-/// Cells that differ between two aligned columns, nulls compared as values; columns of
-/// different types are compared through their text form.
+/// Cells that differ between two aligned columns, nulls compared as values (see
+/// [`equal_cells`] for columns of different types).
 pub fn changed_cells(before: &Series, after: &Series) -> Result<u64> {
     let same = equal_cells(before, after)?;
     Ok((same.len() - same.sum().unwrap_or(0) as usize) as u64)
 }
 
-/// Null-aware element-wise equality of two aligned columns.
+/// Null-aware element-wise equality of two aligned columns. Numbers compare by value across
+/// numeric types (an integer 37 imputed into a float column is still 37); other columns of
+/// different types compare through their text form.
 pub fn equal_cells(before: &Series, after: &Series) -> Result<BooleanChunked> {
     if before.dtype() == after.dtype() {
         Ok(before.equal_missing(after)?)
+    } else if before.dtype().is_primitive_numeric() && after.dtype().is_primitive_numeric() {
+        let a = before.cast(&DataType::Float64)?;
+        let b = after.cast(&DataType::Float64)?;
+        Ok(a.equal_missing(&b)?)
     } else {
         let a = before.cast(&DataType::String)?;
         let b = after.cast(&DataType::String)?;

@@ -63,8 +63,8 @@ impl IdempotencyKey {
     }
 }
 
-/// The store's idempotency for a create from `request`: its `Idempotency-Key` (at most
-/// `ida_store::IdempotencyKey::MAX_LEN` characters there) with the request's fingerprint, for
+/// The store's idempotency for a create from `request`: its `Idempotency-Key` (the store takes
+/// every key the header accepts) with the request's fingerprint, for
 /// `WriteContext::idempotency`; `None` when the header is absent.
 pub fn store_idempotency(
     request: &Request,
@@ -75,7 +75,7 @@ pub fn store_idempotency(
     let key = ida_store::IdempotencyKey::parse(key.as_str()).map_err(|_| {
         RuntimeError::InvalidHeader {
             header: "Idempotency-Key",
-            reason: "at most 128 characters among A-Z a-z 0-9 - _ . :",
+            reason: "1-255 characters among A-Z a-z 0-9 - _ . :",
         }
     })?;
     Ok(Some(ida_store::Idempotency {
@@ -352,8 +352,16 @@ mod tests {
             idempotency.request_hash,
             RequestFingerprint::of("POST", "/v1/projects", b"{\"name\":\"Sales\"}").as_str()
         );
-        let long = HeaderValue::from_str(&"k".repeat(200)).unwrap();
+        // Regression: the store once took at most 128 characters while the header allowed 255.
+        let longest = "k".repeat(IdempotencyKey::MAX_LEN);
+        let long = HeaderValue::from_str(&longest).unwrap();
         request.headers_mut().insert(IDEMPOTENCY_KEY_HEADER, long);
+        let idempotency = store_idempotency(&request).unwrap().unwrap();
+        assert_eq!(idempotency.key.as_str(), longest);
+        let too_long = HeaderValue::from_str(&"k".repeat(256)).unwrap();
+        request
+            .headers_mut()
+            .insert(IDEMPOTENCY_KEY_HEADER, too_long);
         assert_eq!(
             store_idempotency(&request).unwrap_err().code(),
             "invalid_header"

@@ -16,6 +16,28 @@ fn frame() -> DataFrame {
 }
 
 #[test]
+fn imputing_the_mean_of_an_integer_column_affects_only_the_filled_cells() {
+    // Regression: the column becomes float, and every cell once counted as changed.
+    let frame = df!("age" => [Some(30i64), None, Some(40), Some(50), None]).unwrap();
+    let recipe = Recipe::from_json(
+        r#"{"recipe_version": 1, "steps": [
+            {"op": "impute", "columns": ["age"], "strategy": "mean", "rationale": "gaps"}
+        ]}"#,
+    )
+    .unwrap();
+    let applied = apply(&frame, &recipe).unwrap();
+    let impact = applied.recipe.steps[0].impact.as_ref().unwrap();
+    assert_eq!(impact.cells_affected, 2);
+    let age = applied
+        .diff
+        .columns
+        .iter()
+        .find(|c| c.column == "age")
+        .unwrap();
+    assert_eq!(age.filled, 2);
+}
+
+#[test]
 fn transform_diff_counts_changes_by_source_row() {
     let recipe = Recipe::from_json(
         r#"{"recipe_version": 1, "steps": [
