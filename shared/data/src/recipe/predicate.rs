@@ -95,6 +95,8 @@ impl std::fmt::Display for PredicateError {
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Ident(String),
+    /// A backticked name: always a column, even when it spells a keyword (`is`, `and`, ...).
+    Column(String),
     Quoted(String),
     Number(String),
     Op(Comparison),
@@ -228,6 +230,7 @@ impl Predicate {
 fn describe(token: &Token) -> String {
     match token {
         Token::Ident(name) => format!("word '{name}'"),
+        Token::Column(name) => format!("column `{name}`"),
         Token::Quoted(text) => format!("text '{text}'"),
         Token::Number(text) => format!("number {text}"),
         Token::Op(_) => "comparison operator".to_owned(),
@@ -280,7 +283,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, PredicateError> {
                 let (content, after) = quoted(&chars, at, c)?;
                 at = after;
                 if c == '`' {
-                    Token::Ident(content)
+                    Token::Column(content)
                 } else {
                     Token::Quoted(content)
                 }
@@ -435,6 +438,7 @@ impl Parser {
         let position = self.position();
         let column = match self.take() {
             Some((_, Token::Ident(name))) if !is_keyword(&name) => name,
+            Some((_, Token::Column(name))) => name,
             Some((position, token)) => {
                 return Err(PredicateError {
                     position,
@@ -595,6 +599,26 @@ mod tests {
         );
         assert_eq!(parsed, expected);
         assert_eq!(parsed.columns(), vec!["unit price", "name"]);
+    }
+
+    #[test]
+    fn a_backticked_column_named_like_a_keyword_is_a_column() {
+        // Regression: `is` in backticks was read as the keyword, so `is` is null failed to parse.
+        assert_eq!(
+            parse("not (`is` is null and `a` >= 0)").unwrap(),
+            Predicate::Not(Box::new(Predicate::And(
+                Box::new(Predicate::IsNull {
+                    column: "is".into(),
+                    negated: false
+                }),
+                Box::new(Predicate::Compare {
+                    column: "a".into(),
+                    op: Comparison::GtEq,
+                    literal: Literal::Integer(0)
+                }),
+            )))
+        );
+        assert!(parse("is is null").is_err());
     }
 
     #[test]
