@@ -5,6 +5,9 @@
 //! Cramér's V. Lengths are Unicode code points, as Python's `len`. This module must never
 //! trim, fold or otherwise rewrite a value it reports.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
 use polars::prelude::{BooleanChunked, PlHashMap, StringChunked};
 use serde::{Deserialize, Serialize};
 
@@ -101,12 +104,7 @@ pub(crate) fn summarise_strings(
         case_variants: case_variants(&distinct),
         ..Findings::default()
     };
-    let top = top_values(
-        distinct
-            .iter()
-            .map(|&(text, count)| (text.to_owned(), count)),
-        config.top_values,
-    );
+    let top = top_values(distinct.clone(), config.top_values);
     CategoricalSummary {
         distinct_count: distinct.len() as u64,
         profile: CategoricalProfile {
@@ -140,16 +138,15 @@ pub(crate) fn summarise_booleans(values: &BooleanChunked) -> CategoricalSummary 
         })
         .collect();
     let [falses, trues] = counts;
-    let present: Vec<(String, u64)> = [("false", falses), ("true", trues)]
+    let present: Vec<(&str, u64)> = [("false", falses), ("true", trues)]
         .into_iter()
         .filter(|&(_, count)| count > 0)
-        .map(|(value, count)| (value.to_owned(), count))
         .collect();
     let distinct = present.len();
     CategoricalSummary {
         distinct_count: distinct as u64,
         profile: CategoricalProfile {
-            top: top_values(present.into_iter(), 2),
+            top: top_values(present, 2),
             length_min: None,
             length_mean: None,
             length_max: None,
@@ -164,31 +161,56 @@ pub(crate) fn summarise_booleans(values: &BooleanChunked) -> CategoricalSummary 
 }
 
 /// The `limit` most frequent values: count descending, then value ascending.
-fn top_values(values: impl Iterator<Item = (String, u64)>, limit: usize) -> Vec<ValueCount> {
-    let mut all: Vec<(String, u64)> = values.collect();
-    all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    all.into_iter()
-        .take(limit)
-        .map(|(value, count)| ValueCount { value, count })
+///
+/// Selects before it sorts and copies only the values it keeps: a column of a million distinct
+/// values costs no million string copies.
+fn top_values(mut values: Vec<(&str, u64)>, limit: usize) -> Vec<ValueCount> {
+    fn order(a: &(&str, u64), b: &(&str, u64)) -> Ordering {
+        b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
+    }
+    if limit == 0 {
+        return Vec::new();
+    }
+    if values.len() > limit {
+        values.select_nth_unstable_by(limit - 1, order);
+        values.truncate(limit);
+    }
+    values.sort_unstable_by(order);
+    values
+        .into_iter()
+        .map(|(value, count)| ValueCount {
+            value: value.to_owned(),
+            count,
+        })
         .collect()
+}
+
+/// The lower-case form of a value, borrowed when the value is already lower case.
+fn lower_case(text: &str) -> Cow<'_, str> {
+    let unchanged = text.chars().all(|c| {
+        let mut lowered = c.to_lowercase();
+        lowered.next() == Some(c) && lowered.next().is_none()
+    });
+    if unchanged {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
 }
 
 /// Groups of distinct values that differ only by letter case (`NY`, `ny`), each group sorted,
 /// groups ordered by their first spelling.
 fn case_variants(distinct: &[(&str, u64)]) -> Vec<Vec<String>> {
-    let mut groups: PlHashMap<String, Vec<String>> = PlHashMap::default();
+    let mut groups: PlHashMap<Cow<'_, str>, Vec<&str>> = PlHashMap::default();
     for &(text, _) in distinct {
-        groups
-            .entry(text.to_lowercase())
-            .or_default()
-            .push(text.to_owned());
+        groups.entry(lower_case(text)).or_default().push(text);
     }
     let mut variants: Vec<Vec<String>> = groups
         .into_values()
         .filter(|spellings| spellings.len() > 1)
         .map(|mut spellings| {
             spellings.sort_unstable();
-            spellings
+            spellings.into_iter().map(str::to_owned).collect()
         })
         .collect();
     variants.sort_unstable();
@@ -225,6 +247,33 @@ mod tests {
         assert_eq!(summary.profile.length_min, Some(1));
         assert_eq!(summary.profile.length_max, Some(3));
         assert_eq!(summary.profile.length_mean, Some(2.0));
+    }
+
+    #[test]
+    fn lower_case_borrows_exactly_when_lowering_changes_nothing() {
+        for text in [
+            "ny",
+            "NY",
+            "Straße",
+            "ΣΑΣ",
+            "ǅ",
+            "İ",
+            "déjà vu",
+            "",
+            "123-abc",
+        ] {
+            assert_eq!(lower_case(text), text.to_lowercase(), "{text}");
+        }
+        assert!(matches!(lower_case("already lower"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn top_values_keep_the_order_of_a_full_sort() {
+        let values = vec![("b", 2), ("a", 2), ("c", 5), ("d", 1), ("e", 2)];
+        let top = top_values(values, 3);
+        let got: Vec<(&str, u64)> = top.iter().map(|v| (v.value.as_str(), v.count)).collect();
+        assert_eq!(got, vec![("c", 5), ("a", 2), ("b", 2)]);
+        assert!(top_values(vec![("a", 1)], 0).is_empty());
     }
 
     #[test]
