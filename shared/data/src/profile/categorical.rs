@@ -104,9 +104,10 @@ pub(crate) fn summarise_strings(
         case_variants: case_variants(&distinct),
         ..Findings::default()
     };
-    let top = top_values(distinct.clone(), config.top_values);
+    let distinct_count = distinct.len();
+    let top = top_values(distinct, config.top_values);
     CategoricalSummary {
-        distinct_count: distinct.len() as u64,
+        distinct_count: distinct_count as u64,
         profile: CategoricalProfile {
             top,
             length_min,
@@ -115,7 +116,7 @@ pub(crate) fn summarise_strings(
         },
         codes: CategoryCodes {
             rows,
-            distinct: distinct.len(),
+            distinct: distinct_count,
         },
         findings,
     }
