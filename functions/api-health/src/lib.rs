@@ -19,11 +19,14 @@ pub use records_table::RecordsTableCheck;
 pub use report::{DependencyReport, HealthReport, Status};
 pub use settings::HealthSettings;
 
+use ida_runtime::function::{Access, FunctionSpec, HostedRoute, Trigger};
 use ida_runtime::http::{json_response, respond};
+use ida_runtime::settings::Settings;
 use lambda_http::http::header::CACHE_CONTROL;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Time each dependency gets to answer: well inside the function's 10 s timeout even when every
@@ -74,6 +77,29 @@ impl Health {
     pub async fn report(&self) -> HealthReport {
         HealthReport::from_outcomes(&run_checks(&self.checks, self.budget).await)
     }
+}
+
+/// `GET /health`: public, served by the `health-get` binary.
+pub static GET_HEALTH: FunctionSpec = FunctionSpec {
+    binary: "health-get",
+    trigger: Trigger::Route {
+        method: "GET",
+        path: "/health",
+        access: Access::Public,
+    },
+    settings: |lookup| HealthSettings::from_lookup(lookup).map(drop),
+};
+
+/// Every function this crate deploys.
+pub static FUNCTIONS: [&FunctionSpec; 1] = [&GET_HEALTH];
+
+/// The routes of this crate bound to `health`, for the local host.
+pub fn routes(health: Arc<Health>) -> Vec<HostedRoute> {
+    vec![HostedRoute::new(
+        &GET_HEALTH,
+        health,
+        |health, request| async move { get_health(&health, request).await },
+    )]
 }
 
 /// Handles `GET /health`: 200 with the report when every dependency is up, 503 otherwise.

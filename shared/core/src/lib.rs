@@ -14,6 +14,7 @@ pub mod error;
 pub mod id;
 pub mod identity;
 pub mod job;
+pub mod pipeline;
 pub mod project;
 pub mod quota;
 pub mod recipe;

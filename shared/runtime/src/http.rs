@@ -9,6 +9,7 @@
 mod body;
 mod conditional;
 mod correlation;
+mod gateway;
 mod idempotency;
 mod pagination;
 mod problem;
@@ -24,6 +25,7 @@ pub use idempotency::{
 pub use pagination::{Page, PageRequest, page_response};
 
 pub use correlation::{CORRELATION_ID_HEADER, CorrelationId};
+pub use gateway::{API_STAGE, GatewayRequest};
 pub use problem::{PROBLEM_CONTENT_TYPE, Problem, problem_response};
 pub use respond::{Invocation, respond};
 pub use response::json_response;

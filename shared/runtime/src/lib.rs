@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod aws;
 pub mod error;
+pub mod function;
 pub mod http;
 pub mod settings;
 mod store_errors;
