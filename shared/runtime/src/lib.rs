@@ -13,5 +13,6 @@ pub mod http;
 pub mod settings;
 mod store_errors;
 pub mod tracing;
+pub mod worker;
 
 pub use error::RuntimeError;
