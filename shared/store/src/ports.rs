@@ -376,6 +376,15 @@ pub trait SessionRepository {
         user: &UserId,
         ctx: &WriteContext,
     ) -> impl Future<Output = Result<IssuedRefreshToken>> + Send;
+    /// Revokes the session family of `refresh_token`, a token of `user` (logout); another
+    /// user's or tenant's token is not found.
+    fn end_session_of_token(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        refresh_token: &str,
+        ctx: &WriteContext,
+    ) -> impl Future<Output = Result<SessionFamilyId>> + Send;
     /// Revokes a session family (logout).
     fn revoke_session(
         &self,
