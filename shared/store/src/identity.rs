@@ -399,6 +399,57 @@ impl UserRepository for DynamoStore {
         )
         .await
     }
+    async fn change_password(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        current: &str,
+        new: &str,
+        ctx: &WriteContext,
+    ) -> Result<()> {
+        let pk = keys::tenant_pk(scope);
+        let found = self
+            .get_item(&pk, &sk::user(user))
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", user))?;
+        let stored: Stored<User> = item::decode(&found)?;
+        let credential_text = found
+            .get("password")
+            .and_then(|v| v.as_s().ok())
+            .ok_or(StoreError::InvalidCredentials)?;
+        let credential: PasswordCredential = serde_json::from_str(credential_text)
+            .map_err(|e| StoreError::corrupt(item::key_text(&found), e.to_string()))?;
+        if &credential.tenant != scope.tenant() || &credential.user != user {
+            return Err(StoreError::corrupt(
+                item::key_text(&found),
+                "the password credential names another account",
+            ));
+        }
+        let presented = Password::presented(current).map_err(|_| StoreError::InvalidCredentials)?;
+        PasswordHashing::default()
+            .verify_credential(&presented, &credential)
+            .map_err(|_| StoreError::InvalidCredentials)?;
+        let replacement = password_attribute(scope, &stored.record, new, ctx.at)?;
+        let write = self.update(
+            &pk,
+            &sk::user(user),
+            "SET password = :password",
+            Some("attribute_exists(pk)"),
+            &[],
+            &[(":password", replacement)],
+            OnFailed::Error(StoreErrorTemplate::NotFound {
+                entity: "user",
+                id: user.to_string(),
+            }),
+        )?;
+        let entry = ctx.entry(
+            AuditAction::PasswordChanged,
+            EntityRef::new(EntityKind::User, user),
+            AuditDiff::none(),
+        );
+        self.commit(scope, vec![write], vec![entry]).await?;
+        Ok(())
+    }
 }
 
 impl DynamoStore {

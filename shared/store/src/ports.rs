@@ -365,6 +365,16 @@ pub trait UserRepository {
         action: AuditAction,
         ctx: &WriteContext,
     ) -> impl Future<Output = Result<Stored<User>>> + Send;
+    /// Replaces `user`'s password after checking `current` against the stored argon2id hash
+    /// (a wrong one is `invalid_credentials`); the new one must follow ida-core's rule.
+    fn change_password(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        current: &str,
+        new: &str,
+        ctx: &WriteContext,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Login sessions: refresh-token families.

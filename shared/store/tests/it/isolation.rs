@@ -69,6 +69,7 @@ const WALK: &[&str] = &[
     "find_user_by_email",
     "list_users",
     "update_user",
+    "change_password",
     "start_session",
     "revoke_session",
     "end_session_of_token",
@@ -699,6 +700,17 @@ async fn walk() -> anyhow::Result<()> {
                 refused(name, r.start_session(bs, &w.user.record.id, &b.ctx()).await)
             }
             "revoke_session" => refused(name, r.revoke_session(bs, &w.family, &b.ctx()).await),
+            "change_password" => refused(
+                name,
+                r.change_password(
+                    bs,
+                    &w.user.record.id,
+                    "a long enough password",
+                    "another long enough password",
+                    &b.ctx(),
+                )
+                .await,
+            ),
             "end_session_of_token" => refused(
                 name,
                 r.end_session_of_token(bs, &w.user.record.id, &w.refresh_token, &b.ctx())
