@@ -1,9 +1,10 @@
 //! The user routes of a tenant: `GET /users`, `POST /users` (invite), `GET /users/{user_id}`,
 //! `PATCH /users/{user_id}` (change the role, under `If-Match`) and `DELETE /users/{user_id}`
-//! (remove now, or ask for a second person's approval when the tenant's policy has four-eyes).
+//! (remove now, or ask for a second person's approval when the tenant's policy has four-eyes)
+//! and `POST /users/{user_id}/password` (a user replaces their own password).
 //!
 //! Every route acts in the caller's own tenant only (another tenant's user is not found);
-//! writes need `user:manage`, and nobody grants or takes away a role above their own. The
+//! writes need `user:manage` (a password change only the user themself), and nobody grants or takes away a role above their own. The
 //! tenant always keeps an active OWNER. An invitation's one-time password is in the 201 body
 //! once and never again; only its argon2id hash is stored.
 
@@ -13,7 +14,7 @@ mod settings;
 pub use removal::remove_user_now;
 pub use settings::RecordsSettings;
 
-use ida_core::access::{Permission, authorize};
+use ida_core::access::{Permission, Subject, authorize};
 use ida_core::approval::{ApprovalRequest, DestructiveAction};
 use ida_core::audit::AuditAction;
 use ida_core::id::{ApprovalId, CorrelationId, UserId};
@@ -88,14 +89,18 @@ pub static GET_USER: FunctionSpec = route("users-get", "GET", "/users/{user_id}"
 pub static UPDATE_USER: FunctionSpec = route("users-update", "PATCH", "/users/{user_id}");
 /// `DELETE /users/{user_id}`: served by `users-remove`.
 pub static REMOVE_USER: FunctionSpec = route("users-remove", "DELETE", "/users/{user_id}");
+/// `POST /users/{user_id}/password`: served by `users-password-change`.
+pub static CHANGE_PASSWORD: FunctionSpec =
+    route("users-password-change", "POST", "/users/{user_id}/password");
 
 /// Every function this crate deploys.
-pub static FUNCTIONS: [&FunctionSpec; 5] = [
+pub static FUNCTIONS: [&FunctionSpec; 6] = [
     &LIST_USERS,
     &INVITE_USER,
     &GET_USER,
     &UPDATE_USER,
     &REMOVE_USER,
+    &CHANGE_PASSWORD,
 ];
 
 /// The routes of this crate bound to `state`, for the local host.
@@ -119,8 +124,13 @@ pub fn routes(state: Arc<Users>) -> Vec<HostedRoute> {
             Arc::clone(&state),
             |state, request| async move { update_user(&state, request).await },
         ),
-        HostedRoute::new(&REMOVE_USER, state, |state, request| async move {
-            remove_user(&state, request).await
+        HostedRoute::new(
+            &REMOVE_USER,
+            Arc::clone(&state),
+            |state, request| async move { remove_user(&state, request).await },
+        ),
+        HostedRoute::new(&CHANGE_PASSWORD, state, |state, request| async move {
+            change_password(&state, request).await
         }),
     ]
 }
@@ -153,6 +163,16 @@ pub struct UserInvited {
 pub struct UserUpdate {
     /// The new role.
     pub role: Role,
+}
+
+/// The body of `POST /users/{user_id}/password`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in use now (for an invited user, the one-time password).
+    pub current_password: String,
+    /// The new password (12 to 128 characters).
+    pub new_password: String,
 }
 
 /// What `DELETE /users/{user_id}` answers when the removal waits for approval.
@@ -394,6 +414,40 @@ pub async fn remove_user(state: &Users, request: Request) -> Result<Response<Bod
             );
         }
         remove_user_now(&state.records, &scope, stored, &ctx).await?;
+        let mut response = Response::new(Body::Empty);
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        Ok(response)
+    })
+    .await
+}
+
+/// Handles `POST /users/{user_id}/password`: a user replaces their own password, proving the
+/// current one (204). Nobody else may, whatever their role, and an API key may not either.
+pub async fn change_password(
+    state: &Users,
+    request: Request,
+) -> Result<Response<Body>, Infallible> {
+    respond(request, |request, invocation| async move {
+        let principal = principal_of(&request)?;
+        let id = user_id(&request)?;
+        let own_session = matches!(principal.subject(), Subject::User { user } if user == &id);
+        if !own_session {
+            return Err(RuntimeError::from(ida_core::error::AccessDenied {
+                reason: "only a user, logged in, changes their own password".to_owned(),
+            }));
+        }
+        let body: PasswordChange = json_body(&request)?;
+        let ctx = write_context(&principal, &invocation);
+        state
+            .records
+            .change_password(
+                &principal.scope(),
+                &id,
+                &body.current_password,
+                &body.new_password,
+                &ctx,
+            )
+            .await?;
         let mut response = Response::new(Body::Empty);
         *response.status_mut() = StatusCode::NO_CONTENT;
         Ok(response)

@@ -161,6 +161,24 @@ impl TestEnv {
         answer(remove_user(&self.state, request.into_request()?).await?)
     }
 
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        user_id: &str,
+        current: &str,
+        new: &str,
+    ) -> anyhow::Result<Answer> {
+        let request = GatewayRequest::new(
+            "POST",
+            "/users/{user_id}/password",
+            &format!("/users/{user_id}/password"),
+        )
+        .path_parameter("user_id", user_id)
+        .principal(principal)
+        .json(&serde_json::json!({"current_password": current, "new_password": new}));
+        answer(api_users::change_password(&self.state, request.into_request()?).await?)
+    }
+
     pub async fn teardown(self) -> anyhow::Result<()> {
         self.stack.teardown().await.context("teardown")
     }

@@ -17,7 +17,7 @@ fn text(value: &Value) -> String {
 }
 
 #[tokio::test]
-async fn an_invited_user_logs_in_once_with_the_one_time_password_and_is_active()
+async fn an_invited_user_logs_in_with_the_one_time_password_and_is_active()
 -> anyhow::Result<()> {
     let env = TestEnv::start().await?;
     let acme = env.register("Acme", "owner@invite.example").await?;
@@ -283,5 +283,75 @@ async fn another_tenants_users_are_not_found_and_lists_page() -> anyhow::Result<
     assert_ne!(first.body["items"][0]["id"], second.body["items"][0]["id"]);
     let bad = env.list(&a.owner, &[("limit", "0")]).await?;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    env.teardown().await
+}
+
+#[tokio::test]
+async fn an_invited_user_replaces_the_one_time_password_and_only_they_may() -> anyhow::Result<()> {
+    let env = TestEnv::start().await?;
+    let acme = env.register("Acme", "owner@password.example").await?;
+    let invited = env
+        .invite(&acme.owner, "ivy@password.example", "MEMBER")
+        .await?;
+    let id = UserId::parse(&text(&invited.body["user"]["id"]))?;
+    let one_time = text(&invited.body["one_time_password"]);
+    let login = |password: String| {
+        let records = env.records.clone();
+        async move {
+            records
+                .login(
+                    "ivy@password.example",
+                    &password,
+                    &CorrelationId::generate(),
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+        }
+    };
+    login(one_time.clone()).await?;
+    let ivy = acme.as_user(&id, Role::Member)?;
+
+    let by_owner = env
+        .change_password(&acme.owner, id.as_str(), &one_time, "the owner's choice 1")
+        .await?;
+    assert_eq!(
+        by_owner.status,
+        StatusCode::FORBIDDEN,
+        "{:?}",
+        by_owner.body
+    );
+    let wrong = env
+        .change_password(
+            &ivy,
+            id.as_str(),
+            "not the password",
+            "ivy's own passphrase",
+        )
+        .await?;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{:?}", wrong.body);
+    let short = env
+        .change_password(&ivy, id.as_str(), &one_time, "short")
+        .await?;
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        short.body
+    );
+    assert!(
+        text(&short.body["detail"]).contains("password"),
+        "{}",
+        short.body
+    );
+
+    let changed = env
+        .change_password(&ivy, id.as_str(), &one_time, "ivy's own passphrase")
+        .await?;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{:?}", changed.body);
+    assert_eq!(
+        login(one_time).await.unwrap_err().code(),
+        "invalid_credentials"
+    );
+    assert_eq!(login("ivy's own passphrase".to_owned()).await?.user, id);
     env.teardown().await
 }
