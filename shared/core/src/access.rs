@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 
 use crate::error::{AccessDenied, CoreError, Result};
 use crate::id::{ApiKeyId, JobId, TenantId, UserId};
+use crate::tenancy::Tenant;
+use crate::user::User;
 use crate::wire_enum::wire_enum;
 
 wire_enum! {
@@ -314,6 +316,26 @@ impl Principal {
         )
     }
 
+    /// The principal of the owner that a registration creates together with a brand-new
+    /// tenant, for the one transaction that writes both: there is no credential to verify yet
+    /// because none exists. Refused unless `owner` is an OWNER of `tenant`.
+    pub fn founding_owner(tenant: &Tenant, owner: &User) -> Result<Self> {
+        if owner.tenant != tenant.id || owner.role != Role::Owner {
+            return Err(CoreError::invalid(
+                "role",
+                "the founding user must be an OWNER of the new tenant",
+            ));
+        }
+        Ok(Principal::verified(
+            tenant.id.clone(),
+            Subject::User {
+                user: owner.id.clone(),
+            },
+            Role::Owner,
+            None,
+        ))
+    }
+
     /// Rebuilds the principal from the context the authorizer returned to API Gateway.
     ///
     /// Call this only on the authorizer context API Gateway attaches to a request (never on
@@ -564,6 +586,37 @@ pub(crate) mod tests {
         let operator = principal(Role::PlatformOperator);
         let other = TenantId::generate();
         assert_eq!(operator.operator_scope(&other).unwrap().tenant(), &other);
+    }
+
+    #[test]
+    fn only_an_owner_of_the_new_tenant_founds_it() {
+        use crate::tenancy::{DisplayName, Plan};
+        use crate::user::{Email, UserStatus};
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let tenant = Tenant::new(DisplayName::parse("Acme").unwrap(), Plan::Free, now);
+        let owner = User {
+            id: UserId::generate(),
+            tenant: tenant.id.clone(),
+            email: Email::parse("o@acme.example").unwrap(),
+            display_name: DisplayName::parse("O").unwrap(),
+            role: Role::Owner,
+            status: UserStatus::Active,
+            created_at: now,
+        };
+        let founder = Principal::founding_owner(&tenant, &owner).unwrap();
+        assert_eq!(founder.scope().tenant(), &tenant.id);
+        assert_eq!(founder.user(), &owner.id);
+        assert_eq!(founder.role(), Role::Owner);
+        let admin = User {
+            role: Role::Admin,
+            ..owner.clone()
+        };
+        assert!(Principal::founding_owner(&tenant, &admin).is_err());
+        let elsewhere = User {
+            tenant: TenantId::generate(),
+            ..owner
+        };
+        assert!(Principal::founding_owner(&tenant, &elsewhere).is_err());
     }
 
     #[test]

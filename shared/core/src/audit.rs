@@ -86,6 +86,8 @@ wire_enum! {
         UserEnabled => "user.enabled",
         /// A user was removed.
         UserRemoved => "user.removed",
+        /// A user changed their password.
+        PasswordChanged => "user.password_changed",
         /// A login succeeded.
         LoginSucceeded => "auth.login_succeeded",
         /// A login failed.

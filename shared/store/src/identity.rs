@@ -23,20 +23,22 @@ use ida_core::identity::refresh_token::{RefreshStatus, refresh_token_digest};
 use ida_core::identity::{
     LoginAttempts, LoginThrottlePolicy, PresentedApiKey, RefreshDecision, RefreshTokenRecord,
 };
-use ida_core::quota::Quota;
-use ida_core::tenancy::DisplayName;
-use ida_core::user::{Email, User};
+use ida_core::quota::{FeatureFlags, Quota, QuotaLimits};
+use ida_core::tenancy::{DisplayName, Tenant};
+use ida_core::transition::StateMachine;
+use ida_core::user::{Email, User, UserEvent, UserStatus};
 use ida_core::{CoreError, Role, TenantScope};
 use time::{Duration, OffsetDateTime};
 
-use crate::context::WriteContext;
+use crate::context::{WriteContext, audit_json};
 use crate::cursor::{Page, PageRequest};
 use crate::dynamo::{DynamoStore, OnFailed, StoreErrorTemplate, Write};
 use crate::error::{Result, StoreError};
 use crate::item::{self, Item, ItemBuilder, Revision, Stored, n, s};
 use crate::keys::{self, gsi, sk};
 use crate::ports::{ApiKeyRepository, SessionRepository, UserRepository};
-use crate::records::{ItemAttributes, RecordSpec};
+use crate::records::{ItemAttributes, RecordSpec, ensure_owned};
+use crate::tenants::{quota_item, used_attr};
 
 pub use ida_core::identity::ApiKeyRecord;
 
@@ -198,11 +200,120 @@ fn system_context(
     WriteContext::new(actor, correlation_id.clone(), at)
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Backend {
         operation: "encode",
         message: e.to_string(),
     })
+}
+
+/// The stored argon2id credential of `user`'s new password, as the item attribute.
+fn password_attribute(
+    scope: &TenantScope,
+    user: &User,
+    password: &str,
+    at: OffsetDateTime,
+) -> Result<AttributeValue> {
+    let credential = PasswordCredential {
+        user: user.id.clone(),
+        tenant: scope.tenant().clone(),
+        password_phc: hash_password(password)?,
+        updated_at: at,
+    };
+    Ok(s(encode(&credential)?))
+}
+
+impl DynamoStore {
+    /// The guard item that makes `user`'s email unique across the platform, for a transaction.
+    fn email_guard_write(&self, scope: &TenantScope, user: &User) -> Result<Write> {
+        let guard = ItemBuilder::new(
+            &keys::email_guard_pk(&user.email),
+            keys::GUARD_SK,
+            "email_guard",
+            Revision::FIRST,
+        )
+        .attribute("tenant", s(scope.tenant().as_str()))
+        .attribute("user", s(user.id.as_str()))
+        .build();
+        self.put(
+            guard,
+            Some("attribute_not_exists(pk)"),
+            &[],
+            OnFailed::Error(StoreErrorTemplate::Conflict {
+                entity: "email",
+                id: user.email.to_string(),
+                reason: "is already registered".to_owned(),
+            }),
+        )
+    }
+
+    /// Registers a new tenant with its founding owner in ONE transaction: the tenant with its
+    /// policy, plan quotas (the owner already counted) and empty flags, the owner with an
+    /// argon2id password, and the email guard. An email already registered refuses the whole
+    /// registration (`conflict` on `email`), so a refused registration leaves nothing behind.
+    /// `scope` must be the founding owner's ([`ida_core::Principal::founding_owner`]).
+    pub async fn register_tenant(
+        &self,
+        scope: &TenantScope,
+        tenant: Tenant,
+        owner: User,
+        password: &str,
+        ctx: &WriteContext,
+    ) -> Result<()> {
+        ensure_owned(scope, &tenant.id, "tenant")?;
+        ensure_owned(scope, &owner.tenant, "user")?;
+        let pk = keys::tenant_pk(scope);
+        let mut limits = quota_item(&pk, &QuotaLimits::for_plan(tenant.plan))?;
+        limits = limits.attribute(&used_attr(Quota::Users), n(1));
+        let owner_item = ItemBuilder::new(&pk, &sk::user(&owner.id), "user", Revision::FIRST)
+            .body(&owner)?
+            .lookup(gsi::email(&owner.email), "USER")
+            .attribute(
+                "password",
+                password_attribute(scope, &owner, password, ctx.at)?,
+            )
+            .build();
+        let writes = vec![
+            self.put_new(
+                ItemBuilder::new(&pk, sk::TENANT, "tenant", Revision::FIRST)
+                    .body(&tenant)?
+                    .build(),
+                "tenant",
+                &tenant.id,
+            )?,
+            self.put_new(
+                ItemBuilder::new(&pk, sk::POLICY, "policy", Revision::FIRST)
+                    .body(&tenant.policy)?
+                    .build(),
+                "policy",
+                &tenant.id,
+            )?,
+            self.put_new(limits.build(), "quota", &tenant.id)?,
+            self.put_new(
+                ItemBuilder::new(&pk, sk::FLAGS, "flags", Revision::FIRST)
+                    .body(&FeatureFlags::default())?
+                    .build(),
+                "flags",
+                &tenant.id,
+            )?,
+            self.email_guard_write(scope, &owner)?,
+            self.put_new(owner_item, "user", &owner.id)?,
+        ];
+        let entries = vec![
+            ctx.entry(
+                AuditAction::TenantCreated,
+                EntityRef::new(EntityKind::Tenant, &tenant.id),
+                AuditDiff::created(audit_json(&tenant)?),
+            ),
+            ctx.entry(
+                AuditAction::UserRegistered,
+                EntityRef::new(EntityKind::User, &owner.id),
+                AuditDiff::created(audit_json(&owner)?),
+            ),
+        ];
+        self.commit(scope, writes, entries).await?;
+        Ok(())
+    }
 }
 
 impl UserRepository for DynamoStore {
@@ -218,37 +329,16 @@ impl UserRepository for DynamoStore {
             others: Vec::new(),
         };
         if let Some(password) = password {
-            let credential = PasswordCredential {
-                user: user.id.clone(),
-                tenant: scope.tenant().clone(),
-                password_phc: hash_password(password)?,
-                updated_at: ctx.at,
-            };
-            attributes
-                .others
-                .push(("password", s(encode(&credential)?)));
+            attributes.others.push((
+                "password",
+                password_attribute(scope, &user, password, ctx.at)?,
+            ));
         }
-        let guard = ItemBuilder::new(
-            &keys::email_guard_pk(&user.email),
-            keys::GUARD_SK,
-            "email_guard",
-            Revision::FIRST,
-        )
-        .attribute("tenant", s(scope.tenant().as_str()))
-        .attribute("user", s(user.id.as_str()))
-        .build();
-        let guard = self.put(
-            guard,
-            Some("attribute_not_exists(pk)"),
-            &[],
-            OnFailed::Error(StoreErrorTemplate::Conflict {
-                entity: "email",
-                id: user.email.to_string(),
-                reason: "is already registered".to_owned(),
-            }),
-        )?;
+        let guard = self.email_guard_write(scope, &user)?;
         let quota = self.quota_write(scope, Quota::Users, 1).await?;
-        let action = if password.is_some() {
+        // An invited user may come with a one-time password; only a self-registered one counts
+        // as registered.
+        let action = if password.is_some() && user.status != UserStatus::Invited {
             AuditAction::UserRegistered
         } else {
             AuditAction::UserInvited
@@ -308,6 +398,57 @@ impl UserRepository for DynamoStore {
             ctx,
         )
         .await
+    }
+    async fn change_password(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        current: &str,
+        new: &str,
+        ctx: &WriteContext,
+    ) -> Result<()> {
+        let pk = keys::tenant_pk(scope);
+        let found = self
+            .get_item(&pk, &sk::user(user))
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", user))?;
+        let stored: Stored<User> = item::decode(&found)?;
+        let credential_text = found
+            .get("password")
+            .and_then(|v| v.as_s().ok())
+            .ok_or(StoreError::InvalidCredentials)?;
+        let credential: PasswordCredential = serde_json::from_str(credential_text)
+            .map_err(|e| StoreError::corrupt(item::key_text(&found), e.to_string()))?;
+        if &credential.tenant != scope.tenant() || &credential.user != user {
+            return Err(StoreError::corrupt(
+                item::key_text(&found),
+                "the password credential names another account",
+            ));
+        }
+        let presented = Password::presented(current).map_err(|_| StoreError::InvalidCredentials)?;
+        PasswordHashing::default()
+            .verify_credential(&presented, &credential)
+            .map_err(|_| StoreError::InvalidCredentials)?;
+        let replacement = password_attribute(scope, &stored.record, new, ctx.at)?;
+        let write = self.update(
+            &pk,
+            &sk::user(user),
+            "SET password = :password",
+            Some("attribute_exists(pk)"),
+            &[],
+            &[(":password", replacement)],
+            OnFailed::Error(StoreErrorTemplate::NotFound {
+                entity: "user",
+                id: user.to_string(),
+            }),
+        )?;
+        let entry = ctx.entry(
+            AuditAction::PasswordChanged,
+            EntityRef::new(EntityKind::User, user),
+            AuditDiff::none(),
+        );
+        self.commit(scope, vec![write], vec![entry]).await?;
+        Ok(())
     }
 }
 
@@ -399,8 +540,9 @@ impl DynamoStore {
             let _cost_only = hashing.verify_against_decoy(&presented);
             return Err(StoreError::InvalidCredentials);
         };
-        let user: Stored<User> = item::decode(found)?;
-        let user = user.record;
+        let stored_user: Stored<User> = item::decode(found)?;
+        let user_revision = stored_user.revision;
+        let user = stored_user.record;
         let credential: PasswordCredential = serde_json::from_str(credential_text)
             .map_err(|e| StoreError::corrupt(item::key_text(found), e.to_string()))?;
         ensure_in_partition(found, &credential.tenant)?;
@@ -415,7 +557,8 @@ impl DynamoStore {
         let (attempts, _) = self.login_attempts(&pk, &user.id).await?;
         policy.check(&attempts, at).map_err(credential_error)?;
         let scope = match hashing.verify_credential(&presented, &credential) {
-            Ok(verified) if user.may_log_in() => {
+            // An invited user's first login with the one-time password activates the account.
+            Ok(verified) if user.may_log_in() || user.status == UserStatus::Invited => {
                 self.client
                     .delete_item()
                     .table_name(&self.table)
@@ -425,6 +568,28 @@ impl DynamoStore {
                     .await
                     .map_err(|e| StoreError::from_sdk("DeleteItem", e))?;
                 let principal = Principal::from_verified_credential(verified, user.role);
+                if user.status == UserStatus::Invited {
+                    let mut active = user.clone();
+                    active.status = user
+                        .status
+                        .apply(UserEvent::Activate)
+                        .map_err(CoreError::from)?;
+                    let ctx = system_context(
+                        correlation_id,
+                        at,
+                        Actor::User {
+                            user: user.id.clone(),
+                        },
+                    );
+                    self.update_user(
+                        &principal.scope(),
+                        active,
+                        user_revision,
+                        AuditAction::UserActivated,
+                        &ctx,
+                    )
+                    .await?;
+                }
                 return Ok(LoginOutcome {
                     tenant: principal.tenant().clone(),
                     user: user.id,
@@ -736,6 +901,26 @@ impl SessionRepository for DynamoStore {
         );
         self.commit(scope, writes, vec![entry]).await?;
         Ok(issued.into())
+    }
+
+    async fn end_session_of_token(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        refresh_token: &str,
+        ctx: &WriteContext,
+    ) -> Result<SessionFamilyId> {
+        let digest = refresh_token_digest(refresh_token);
+        let found = self.lookup(&gsi::refresh_token(&digest)).await?;
+        let own = DynamoStore::owned_by_scope(scope, found, "session", "refresh_token")?;
+        let record: Stored<RefreshTokenRecord> = item::decode(&own)?;
+        let record = record.record;
+        // A token of another user of the same tenant is not the caller's to end.
+        if &record.user != user || &record.tenant != scope.tenant() {
+            return Err(StoreError::not_found("session", "refresh_token"));
+        }
+        self.revoke_session(scope, &record.family, ctx).await?;
+        Ok(record.family)
     }
 
     async fn revoke_session(

@@ -365,6 +365,16 @@ pub trait UserRepository {
         action: AuditAction,
         ctx: &WriteContext,
     ) -> impl Future<Output = Result<Stored<User>>> + Send;
+    /// Replaces `user`'s password after checking `current` against the stored argon2id hash
+    /// (a wrong one is `invalid_credentials`); the new one must follow ida-core's rule.
+    fn change_password(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        current: &str,
+        new: &str,
+        ctx: &WriteContext,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Login sessions: refresh-token families.
@@ -376,6 +386,15 @@ pub trait SessionRepository {
         user: &UserId,
         ctx: &WriteContext,
     ) -> impl Future<Output = Result<IssuedRefreshToken>> + Send;
+    /// Revokes the session family of `refresh_token`, a token of `user` (logout); another
+    /// user's or tenant's token is not found.
+    fn end_session_of_token(
+        &self,
+        scope: &TenantScope,
+        user: &UserId,
+        refresh_token: &str,
+        ctx: &WriteContext,
+    ) -> impl Future<Output = Result<SessionFamilyId>> + Send;
     /// Revokes a session family (logout).
     fn revoke_session(
         &self,

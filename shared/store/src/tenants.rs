@@ -65,11 +65,11 @@ fn limit_attr(quota: Quota) -> String {
     format!("limit_{}", quota.as_str())
 }
 
-fn used_attr(quota: Quota) -> String {
+pub(crate) fn used_attr(quota: Quota) -> String {
     format!("used_{}", quota.as_str())
 }
 
-fn quota_item(pk: &str, limits: &QuotaLimits) -> Result<ItemBuilder> {
+pub(crate) fn quota_item(pk: &str, limits: &QuotaLimits) -> Result<ItemBuilder> {
     let mut builder = ItemBuilder::new(pk, sk::QUOTA, "quota", Revision::FIRST).body(limits)?;
     for quota in Quota::ALL {
         builder = builder.attribute(&limit_attr(*quota), n(limits.limit(*quota)));

@@ -69,8 +69,10 @@ const WALK: &[&str] = &[
     "find_user_by_email",
     "list_users",
     "update_user",
+    "change_password",
     "start_session",
     "revoke_session",
+    "end_session_of_token",
     "create_api_key",
     "get_api_key",
     "list_api_keys",
@@ -108,6 +110,7 @@ struct World {
     user: Stored<ida_core::user::User>,
     key: Stored<ida_store::identity::ApiKeyRecord>,
     family: ida_core::id::SessionFamilyId,
+    refresh_token: String,
     object: ArtifactKey,
     cursors: Vec<(&'static str, String)>,
 }
@@ -287,6 +290,7 @@ async fn build_world(env: &TestEnv, a: &Acting) -> anyhow::Result<World> {
         user,
         key,
         family: session.family,
+        refresh_token: session.token,
         object,
         cursors,
     })
@@ -696,6 +700,22 @@ async fn walk() -> anyhow::Result<()> {
                 refused(name, r.start_session(bs, &w.user.record.id, &b.ctx()).await)
             }
             "revoke_session" => refused(name, r.revoke_session(bs, &w.family, &b.ctx()).await),
+            "change_password" => refused(
+                name,
+                r.change_password(
+                    bs,
+                    &w.user.record.id,
+                    "a long enough password",
+                    "another long enough password",
+                    &b.ctx(),
+                )
+                .await,
+            ),
+            "end_session_of_token" => refused(
+                name,
+                r.end_session_of_token(bs, &w.user.record.id, &w.refresh_token, &b.ctx())
+                    .await,
+            ),
             "create_api_key" => {
                 // A's principal cannot create a key in B's scope; B's own key belongs to B.
                 let refused_key = r
