@@ -8,6 +8,7 @@
 //! or an execution's input.
 
 mod executions;
+mod openapi_fragment;
 mod request;
 mod settings;
 mod view;

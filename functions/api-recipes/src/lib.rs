@@ -11,6 +11,7 @@
 mod decision;
 mod edit;
 mod error;
+mod openapi_fragment;
 mod settings;
 mod view;
 
