@@ -132,6 +132,8 @@ wire_enum! {
         JobStatusChanged => "job.status_changed",
         /// A recipe was planned.
         RecipePlanned => "recipe.planned",
+        /// A recipe's steps were edited before its decision.
+        RecipeEdited => "recipe.edited",
         /// A recipe was approved or rejected.
         RecipeDecided => "recipe.decided",
         /// A recipe was applied.

@@ -70,6 +70,8 @@ wire_enum! {
         Fail => "fail",
         /// A user cancelled.
         Cancel => "cancel",
+        /// A user retried a failed job: a new execution resumes at the failed stage.
+        Retry => "retry",
     }
 }
 
@@ -92,6 +94,7 @@ impl StateMachine for JobStatus {
         (Self::AwaitingApproval, JobEvent::Reject, Self::Rejected),
         (Self::AwaitingApproval, JobEvent::Fail, Self::Failed),
         (Self::AwaitingApproval, JobEvent::Cancel, Self::Cancelled),
+        (Self::Failed, JobEvent::Retry, Self::Queued),
     ];
     const STATES: &'static [Self] = Self::ALL;
     const EVENTS: &'static [Self::Event] = JobEvent::ALL;
@@ -154,11 +157,26 @@ mod tests {
         machine_laws::random_walks_stay_in_table(JobStatus::Queued);
         for terminal in [
             JobStatus::Succeeded,
-            JobStatus::Failed,
             JobStatus::Cancelled,
             JobStatus::Rejected,
         ] {
             assert!(terminal.is_terminal(), "{terminal}");
+        }
+        // A failed job ends its execution but may be retried.
+        assert!(!JobStatus::Failed.is_terminal());
+    }
+
+    #[test]
+    fn only_a_failed_job_is_retried_and_it_queues_again() {
+        assert_eq!(
+            JobStatus::Failed.apply(JobEvent::Retry).unwrap(),
+            JobStatus::Queued
+        );
+        for status in JobStatus::ALL.iter().filter(|s| **s != JobStatus::Failed) {
+            assert_eq!(
+                status.apply(JobEvent::Retry).unwrap_err().to_string(),
+                format!("job: cannot retry when {status}")
+            );
         }
     }
 
