@@ -271,6 +271,20 @@ async fn another_tenants_users_are_not_found_and_lists_page() -> anyhow::Result<
         env.remove(&b.owner, &a_owner).await?.status,
         StatusCode::NOT_FOUND
     );
+    let password = env
+        .change_password(
+            &b.owner,
+            &a_owner,
+            "a long passphrase 42",
+            "b's attempt at a's",
+        )
+        .await?;
+    assert_eq!(
+        password.status,
+        StatusCode::NOT_FOUND,
+        "{:?}",
+        password.body
+    );
     let b_list = env.list(&b.owner, &[]).await?;
     assert_eq!(b_list.body["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(b_list.body["items"][0]["email"], "owner@b-users.example");
