@@ -430,6 +430,8 @@ pub async fn change_password(
     respond(request, |request, invocation| async move {
         let principal = principal_of(&request)?;
         let id = user_id(&request)?;
+        // Another tenant's user is not found, as on every route, before anything else is said.
+        state.records.get_user(&principal.scope(), &id).await?;
         let own_session = matches!(principal.subject(), Subject::User { user } if user == &id);
         if !own_session {
             return Err(RuntimeError::from(ida_core::error::AccessDenied {

@@ -1,5 +1,5 @@
-//! Removing a user now: the account moves to REMOVED (audited), and every API key the user
-//! created is revoked. Sessions need no write: a refresh of a user who may no longer log in is
+//! Removing a user now: the account moves to REMOVED (audited), its seat is given back to the
+//! `users` quota, and every API key the user created is revoked. Sessions need no write: a refresh of a user who may no longer log in is
 //! refused by the store, and access tokens expire within their short lifetime.
 //!
 //! It is one function on purpose, so the approved path (`ida_store::destructive::perform` for
@@ -8,17 +8,19 @@
 use ida_core::TenantScope;
 use ida_core::audit::AuditAction;
 use ida_core::id::UserId;
+use ida_core::quota::Quota;
 use ida_core::transition::StateMachine;
 use ida_core::user::{User, UserEvent};
 use ida_store::{
-    ApiKeyRepository, DynamoStore, PageRequest, Result, StoreError, Stored, UserRepository,
-    WriteContext,
+    ApiKeyRepository, DynamoStore, PageRequest, Result, StoreError, Stored, TenantRepository,
+    UserRepository, WriteContext,
 };
 
 /// Keys read per page while looking for the removed user's keys.
 const KEY_PAGE: u32 = 100;
 
-/// Removes `user` (read at revision `stored.revision`) and revokes the API keys they created.
+/// Removes `user` (read at revision `stored.revision`), releases their seat and revokes the
+/// API keys they created.
 pub async fn remove_user_now(
     records: &DynamoStore,
     scope: &TenantScope,
@@ -40,6 +42,7 @@ pub async fn remove_user_now(
             ctx,
         )
         .await?;
+    records.release_quota(scope, Quota::Users, 1).await?;
     revoke_keys_of(records, scope, &removed.record.id, ctx).await?;
     Ok(removed)
 }

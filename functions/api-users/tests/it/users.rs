@@ -3,6 +3,7 @@
 use crate::env::TestEnv;
 use ida_core::Role;
 use ida_core::id::{ApiKeyId, ApprovalId, CorrelationId, UserId};
+use ida_core::quota::Quota;
 use ida_core::tenancy::{ApprovalMode, DisplayName, TenantPolicy};
 use ida_store::identity::NewApiKey;
 use ida_store::{
@@ -17,8 +18,7 @@ fn text(value: &Value) -> String {
 }
 
 #[tokio::test]
-async fn an_invited_user_logs_in_with_the_one_time_password_and_is_active()
--> anyhow::Result<()> {
+async fn an_invited_user_logs_in_with_the_one_time_password_and_is_active() -> anyhow::Result<()> {
     let env = TestEnv::start().await?;
     let acme = env.register("Acme", "owner@invite.example").await?;
     let invited = env
@@ -140,8 +140,8 @@ async fn with_four_eyes_a_removal_waits_for_approval() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn without_four_eyes_a_removal_disables_the_user_and_revokes_their_keys() -> anyhow::Result<()>
-{
+async fn without_four_eyes_a_removal_disables_the_user_frees_the_seat_and_revokes_their_keys()
+-> anyhow::Result<()> {
     let env = TestEnv::start().await?;
     let acme = env.register("Acme", "owner@direct.example").await?;
     let scope = acme.owner.scope();
@@ -192,10 +192,12 @@ async fn without_four_eyes_a_removal_disables_the_user_and_revokes_their_keys() 
         )
         .await?;
 
+    assert_eq!(env.records.get_quota(&scope).await?.used(Quota::Users), 2);
     let removed = env.remove(&acme.owner, id.as_str()).await?;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{:?}", removed.body);
     let stored = env.records.get_user(&scope, &id).await?;
     assert_eq!(serde_json::to_value(stored.record.status)?, "REMOVED");
+    assert_eq!(env.records.get_quota(&scope).await?.used(Quota::Users), 1);
     let key: ApiKeyId = key.record.id;
     assert!(
         env.records
@@ -268,6 +270,20 @@ async fn another_tenants_users_are_not_found_and_lists_page() -> anyhow::Result<
     assert_eq!(
         env.remove(&b.owner, &a_owner).await?.status,
         StatusCode::NOT_FOUND
+    );
+    let password = env
+        .change_password(
+            &b.owner,
+            &a_owner,
+            "a long passphrase 42",
+            "b's attempt at a's",
+        )
+        .await?;
+    assert_eq!(
+        password.status,
+        StatusCode::NOT_FOUND,
+        "{:?}",
+        password.body
     );
     let b_list = env.list(&b.owner, &[]).await?;
     assert_eq!(b_list.body["items"].as_array().map(Vec::len), Some(1));
