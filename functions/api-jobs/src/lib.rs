@@ -28,12 +28,15 @@ use ida_runtime::auth::principal_of;
 use ida_runtime::function::{Access, FunctionSpec, HostedRoute, Trigger};
 use ida_runtime::http::{PageRequest, json_response, page_response, respond};
 use ida_runtime::settings::Settings;
-use ida_store::{DynamoStore, JobRepository};
+use ida_store::{DynamoStore, JobRepository, StoreError};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// How many times a cancel writes a job that stages keep changing before it answers 409.
+pub const CANCEL_WRITE_ROUNDS: u32 = 3;
 
 /// The job routes' state, built once per cold start: the records and the pipeline's executions.
 #[derive(Debug, Clone)]
@@ -188,27 +191,40 @@ pub async fn cancel_job(jobs: &Jobs, request: Request) -> Result<Response<Body>,
         authorize(&principal, Permission::JobControl)?;
         let scope = principal.scope();
         let id = request::job_id(&request)?;
-        let stored = jobs.records.get_job(&scope, &id).await?;
-        let mut job = stored.record;
-        let cancelled = job
+        let mut stored = jobs.records.get_job(&scope, &id).await?;
+        stored
+            .record
             .status
             .apply(JobEvent::Cancel)
             .map_err(CoreError::from)?;
-        let attempts = jobs.executions.attempts(&job).await?;
+        let attempts = jobs.executions.attempts(&stored.record).await?;
         for attempt in attempts.iter().filter(|attempt| attempt.running) {
             jobs.executions.stop(attempt).await?;
         }
-        job.status = cancelled;
-        job.updated_at = OffsetDateTime::now_utc();
-        let saved = jobs
-            .records
-            .update_job(
-                &scope,
-                job,
-                stored.revision,
-                &request::write_context(&principal, &invocation),
-            )
-            .await?;
+        let ctx = request::write_context(&principal, &invocation);
+        // A stage may record its progress between the read and the write; the cancel is then
+        // applied again to what it wrote, as long as the job can still be cancelled.
+        let mut round = 1;
+        let saved = loop {
+            let mut job = stored.record.clone();
+            job.status = job
+                .status
+                .apply(JobEvent::Cancel)
+                .map_err(CoreError::from)?;
+            job.updated_at = ctx.at;
+            match jobs
+                .records
+                .update_job(&scope, job, stored.revision, &ctx)
+                .await
+            {
+                Ok(saved) => break saved,
+                Err(StoreError::Conflict { .. }) if round < CANCEL_WRITE_ROUNDS => {
+                    round += 1;
+                    stored = jobs.records.get_job(&scope, &id).await?;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
         let count = u32::try_from(attempts.len()).unwrap_or(MAX_ATTEMPTS);
         json_response(
             StatusCode::OK,
@@ -234,9 +250,11 @@ pub async fn retry_job(jobs: &Jobs, request: Request) -> Result<Response<Body>, 
         let attempts = jobs.executions.attempts(&stored.record).await?;
         let latest = attempts.last();
         let count = |n: u32| Some(n);
-        if stored.record.status != JobStatus::Failed
-            && let Some(running) = latest.filter(|a| a.running && a.number > 1)
-        {
+        let active = matches!(
+            stored.record.status,
+            JobStatus::Queued | JobStatus::Running | JobStatus::AwaitingApproval
+        );
+        if active && let Some(running) = latest.filter(|a| a.running && a.number > 1) {
             let view =
                 JobView::with_history(&stored.record, count(running.number), &Default::default());
             return json_response(StatusCode::ACCEPTED, &view);

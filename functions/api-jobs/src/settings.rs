@@ -145,6 +145,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn every_state_machine_arn_gives_execution_arns_of_the_same_machine(
+            partition in "aws(-cn|-us-gov)?",
+            region in "[a-z]{2}-[a-z]{4,9}-[1-9]",
+            account in "[0-9]{12}",
+            machine in "[A-Za-z0-9_-]{1,80}",
+            execution in "[A-Za-z0-9_-]{1,80}",
+        ) {
+            let raw = format!("arn:{partition}:states:{region}:{account}:stateMachine:{machine}");
+            let arn = StateMachineArn::parse(&raw).unwrap();
+            proptest::prop_assert_eq!(arn.arn(), raw.as_str());
+            proptest::prop_assert_eq!(
+                arn.execution_arn(&execution),
+                format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{execution}")
+            );
+        }
+
+        #[test]
+        fn anything_but_a_state_machine_arn_is_refused(raw in "[ -~]{0,120}") {
+            let parts: Vec<&str> = raw.split(':').collect();
+            let shaped = parts.len() == 7
+                && parts.first() == Some(&"arn")
+                && parts.get(2) == Some(&"states")
+                && parts.get(5) == Some(&"stateMachine")
+                && parts.iter().all(|part| !part.is_empty());
+            proptest::prop_assert_eq!(StateMachineArn::parse(&raw).is_ok(), shaped);
+        }
+    }
+
     #[test]
     fn a_missing_store_variable_is_named() {
         let mut env = environment();

@@ -335,3 +335,64 @@ async fn only_a_failed_job_is_retried() -> anyhow::Result<()> {
     assert_eq!(answer.body["detail"], "job: cannot retry when RUNNING.");
     env.teardown().await
 }
+
+#[tokio::test]
+async fn a_retry_whose_record_write_was_lost_is_not_started_twice() -> anyhow::Result<()> {
+    let env = TestEnv::start().await?;
+    let tenant = TenantId::generate();
+    let owner = Acting::new(&tenant, Role::Owner);
+    let job = env
+        .job(
+            &owner,
+            &DatasetId::generate(),
+            Stage::Transform,
+            JobStatus::Failed,
+        )
+        .await;
+    // A first retry request started attempt 2 and then failed before the job record changed.
+    let input = ida_core::pipeline::ExecutionInput {
+        ticket: owner.scope.pipeline_ticket(job.record.id.clone()),
+        upload: job.record.upload.clone(),
+        dataset: job.record.dataset.clone(),
+        attempt: 2,
+        resume_from: Stage::Transform,
+    };
+    let second = env
+        .sfn
+        .start_execution()
+        .state_machine_arn(&env.state_machine_arn)
+        .name(ida_core::pipeline::retry_execution_name(&job.record.id, 2))
+        .input(serde_json::to_string(&input)?)
+        .send()
+        .await?
+        .execution_arn()
+        .to_owned();
+
+    let retried = call(
+        |r| retry_job(&env.jobs, r),
+        on_job("POST", "retry", job.record.id.as_str()).principal(&owner.principal),
+    )
+    .await;
+    assert_eq!(retried.status, 202, "{}", retried.body);
+    assert_eq!(retried.body["attempts"], 2);
+    assert_eq!(retried.body["status"], "QUEUED");
+    assert_eq!(retried.body["current_stage"], "TRANSFORM");
+    assert_eq!(env.execution(&second).await.0, ExecutionStatus::Running);
+    let third = env.execution_arn(&ida_core::pipeline::retry_execution_name(&job.record.id, 3));
+    assert!(
+        env.sfn
+            .describe_execution()
+            .execution_arn(&third)
+            .send()
+            .await
+            .is_err()
+    );
+    let listed = env
+        .sfn
+        .list_executions()
+        .state_machine_arn(&env.state_machine_arn)
+        .send()
+        .await?;
+    assert_eq!(listed.executions().len(), 1);
+    env.teardown().await
+}

@@ -88,6 +88,30 @@ async fn a_recipe_is_shown_with_its_steps_evidence_and_etag_but_never_its_token(
     .await;
     assert_eq!(hidden.status, 404);
     assert_eq!(hidden.body["code"], "not_found");
+    // Another tenant cannot edit or reject it either, even with the right ETag.
+    let edit = call(
+        |r| update_recipe(&env.recipes, r),
+        on_recipe("PUT", "", id)
+            .json(&json!({"steps": []}))
+            .header("If-Match", "\"r1\"")
+            .principal(&stranger()),
+    )
+    .await;
+    assert_eq!(edit.status, 404);
+    let reject = call(
+        |r| reject_recipe(&env.recipes, r),
+        on_recipe("POST", "reject", id)
+            .json(&json!({"reason": "not mine"}))
+            .principal(&stranger()),
+    )
+    .await;
+    assert_eq!(reject.status, 404);
+    let stored = env
+        .store
+        .records
+        .get_recipe(&team.scope, &recipe.record.id)
+        .await?;
+    assert_eq!(stored.revision.get(), 1);
     env.teardown().await
 }
 
