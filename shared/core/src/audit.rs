@@ -132,6 +132,8 @@ wire_enum! {
         RecipePlanned => "recipe.planned",
         /// A recipe was approved or rejected.
         RecipeDecided => "recipe.decided",
+        /// A recipe started waiting for a person's decision (the pipeline holds its task).
+        RecipeAwaitingApproval => "recipe.awaiting_approval",
         /// A recipe was applied.
         RecipeApplied => "recipe.applied",
         /// An approval was requested.
