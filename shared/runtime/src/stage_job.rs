@@ -7,11 +7,11 @@
 //! It writes only the job record, always with the pipeline's [`WriteContext`]; it never
 //! decides anything a stage's own logic should.
 
-use ida_core::CoreError;
 use ida_core::TenantScope;
 use ida_core::id::JobId;
 use ida_core::job::{Job, JobStatus, Stage};
 use ida_core::pipeline::PipelineState;
+use ida_core::{CoreError, InvalidTransition};
 use ida_store::{JobRepository, StoreError, Stored, WriteContext};
 use time::OffsetDateTime;
 
@@ -151,5 +151,12 @@ impl From<CoreError> for StageError {
             code: error.code().to_owned(),
             message: error.to_string(),
         }
+    }
+}
+
+/// A job or recipe the stage cannot move (a cancelled job, a recipe decided meanwhile).
+impl From<InvalidTransition> for StageError {
+    fn from(error: InvalidTransition) -> Self {
+        StageError::from(CoreError::from(error))
     }
 }
