@@ -53,6 +53,10 @@ impl StageJob {
         let now = OffsetDateTime::now_utc();
         let ctx = WriteContext::for_pipeline(component, ticket.job(), attempt, now)?;
         let job = update_job(records, &scope, ticket.job(), &ctx, |job| {
+            if job.status == JobStatus::Succeeded && stage == Stage::Activate {
+                // A redelivered last message: Activate is idempotent and finds its work done.
+                return Ok(());
+            }
             ensure_open(job)?;
             job.begin_stage(stage, attempt, now)?;
             Ok(())
