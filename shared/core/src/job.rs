@@ -202,8 +202,8 @@ impl Job {
             })
         {
             run.finished_at = Some(now);
+            self.updated_at = now;
         }
-        self.updated_at = now;
     }
 }
 
