@@ -376,6 +376,66 @@ mod tests {
         );
     }
 
+    /// A stage that hands its task to someone else, as AwaitApproval does.
+    struct Holding;
+
+    impl Stage for Holding {
+        async fn run(&self, _state: PipelineState) -> Result<Value, StageError> {
+            Ok(serde_json::json!({"reported": true}))
+        }
+
+        async fn outcome(
+            &self,
+            _state: PipelineState,
+            task_token: &str,
+        ) -> Result<StageOutcome, StageError> {
+            assert_eq!(task_token, "token-1");
+            Ok(StageOutcome::Deferred)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deferred_outcome_reports_nothing_and_consumes_the_message() {
+        // Nothing may reach Step Functions: the client points at a closed port.
+        let config = aws_sdk_sfn::Config::builder()
+            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let worker = CallbackWorker::new(aws_sdk_sfn::Client::from_conf(config), Holding);
+        use ida_core::access::{AuthorizerContext, Principal, Subject};
+        let principal = Principal::from_authorizer_context(AuthorizerContext {
+            tenant: ida_core::id::TenantId::generate(),
+            subject: Subject::User {
+                user: ida_core::id::UserId::generate(),
+            },
+            role: ida_core::Role::Member,
+            scopes: None,
+        })
+        .unwrap();
+        let ticket = principal
+            .scope()
+            .pipeline_ticket(ida_core::id::JobId::generate());
+        let state = serde_json::json!({
+            "ticket": ticket,
+            "upload": ida_core::id::UploadId::generate(),
+            "dataset": ida_core::id::DatasetId::generate(),
+            "attempt": 1,
+            "resume_from": "AWAIT_APPROVAL"
+        });
+        let mut message = SqsMessage::default();
+        message.message_id = Some("m-1".to_owned());
+        message.body =
+            Some(serde_json::json!({"taskToken": "token-1", "state": state}).to_string());
+        assert_eq!(
+            worker.handle_message(&message).await,
+            MessageOutcome::Deferred
+        );
+        let mut event = SqsEvent::default();
+        event.records = vec![message];
+        assert!(worker.handle(event).await.batch_item_failures.is_empty());
+    }
+
     #[test]
     fn causes_are_cut_at_a_character_boundary() {
         assert_eq!(truncate_chars("ééé", 2), "éé");
