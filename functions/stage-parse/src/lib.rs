@@ -10,6 +10,7 @@ use ida_core::audit::AuditAction;
 use ida_core::dataset::VersionOrigin;
 use ida_core::job::Stage as PipelineStage;
 use ida_core::pipeline::PipelineState;
+use ida_core::tenancy::TenantPolicy;
 use ida_core::upload::FileFormat;
 use ida_data::DataError;
 use ida_data::dataset::{read_bytes, schema_json, write_parquet};
@@ -22,8 +23,8 @@ use ida_runtime::stage_job::StageJob;
 use ida_runtime::worker::{Stage, StageError};
 use ida_store::datasets::NewVersion;
 use ida_store::{
-    ArtifactKey, ArtifactStore, DatasetRepository, Store, StoreSettings, UploadRepository,
-    VersionFile,
+    ArtifactKey, ArtifactStore, DatasetRepository, Store, StoreError, StoreSettings,
+    TenantRepository, UploadRepository, VersionFile,
 };
 use serde_json::{Value, json};
 
@@ -74,6 +75,14 @@ impl Stage for ParseStage {
             .get_upload(&scope, &state.input.upload)
             .await?
             .record;
+        // upload-events checked the bytes; the scan verdict may have changed since, and an
+        // infected or unscanned (where the tenant requires scans) upload is never parsed.
+        let policy = match records.get_policy(&scope).await {
+            Ok(stored) => stored.record,
+            Err(StoreError::NotFound { .. }) => TenantPolicy::default(),
+            Err(other) => return Err(other.into()),
+        };
+        upload.ensure_usable(&policy)?;
         let raw = artifacts
             .get_artifact(
                 &scope,

@@ -97,7 +97,12 @@ impl FailureReport {
     /// Moves the job to where this failure leaves it: an ended job is left alone, a rejected
     /// recipe ends it REJECTED, anything else FAILED with the stage, code and message.
     pub fn apply_to(&self, job: &mut Job, now: OffsetDateTime) -> Result<(), StageError> {
-        if job.status.is_terminal() {
+        // Named, not `is_terminal`: a FAILED job may be retried, yet a second delivery of its
+        // failure must leave it as it is.
+        if matches!(
+            job.status,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled | JobStatus::Rejected
+        ) {
             return Ok(());
         }
         if self.is_rejection() && job.status == JobStatus::AwaitingApproval {

@@ -105,6 +105,17 @@ impl TestEnv {
     /// Seeds a new dataset, an accepted upload of `bytes` named `file_name` (in the uploads
     /// bucket) and its queued job; returns the state the first stage receives.
     pub async fn upload(&self, file_name: &str, bytes: Vec<u8>) -> anyhow::Result<PipelineState> {
+        self.upload_scanned(file_name, bytes, ScanStatus::NotScanned)
+            .await
+    }
+
+    /// [`TestEnv::upload`] with the malware scan's verdict.
+    pub async fn upload_scanned(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+        scan: ScanStatus,
+    ) -> anyhow::Result<PipelineState> {
         let records = &self.store.records;
         let now = OffsetDateTime::now_utc();
         let dataset = Dataset {
@@ -139,7 +150,7 @@ impl TestEnv {
                 .to_owned(),
             declared_bytes: bytes.len() as u64,
             status: UploadStatus::Accepted,
-            scan: ScanStatus::NotScanned,
+            scan,
             created_by: self.owner.clone(),
             created_at: now,
             expires_at: now + Duration::from_secs(900),

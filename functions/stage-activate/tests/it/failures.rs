@@ -60,6 +60,28 @@ async fn a_corrupt_csv_fails_parse_and_the_job_shows_the_engines_code() -> anyho
 }
 
 #[tokio::test]
+async fn an_infected_upload_is_never_parsed() -> anyhow::Result<()> {
+    let env = TestEnv::start(ApprovalMode::Never).await?;
+    let state = env
+        .upload_scanned(
+            "small.csv",
+            b"id,name\n1,ann\n".to_vec(),
+            ida_core::upload::ScanStatus::Infected,
+        )
+        .await?;
+    let error = ParseStage::new(env.store.clone())
+        .run(state.clone())
+        .await
+        .unwrap_err();
+    let StageError::InvalidInput { code, .. } = &error else {
+        panic!("expected invalid input, got {error:?}");
+    };
+    assert_eq!(code, "upload_not_usable");
+    assert_eq!(env.version_count(&state).await?, 0);
+    env.teardown().await
+}
+
+#[tokio::test]
 async fn transform_refuses_a_recipe_waiting_for_approval() -> anyhow::Result<()> {
     let env = TestEnv::start(ApprovalMode::Always).await?;
     let state = env
