@@ -63,7 +63,9 @@ impl FailureReport {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
-        let error = field("Error").unwrap_or_else(|| "States.Runtime".to_owned());
+        let error = field("Error")
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| "States.Runtime".to_owned());
         let cause = field("Cause").unwrap_or_default();
         let parsed: Option<Value> = serde_json::from_str(&cause).ok();
         let from_cause = |name: &str| {
@@ -254,5 +256,48 @@ mod tests {
             .unwrap();
         assert_eq!(cancelled.status, JobStatus::Cancelled);
         assert_eq!(cancelled.failure, None);
+    }
+
+    #[test]
+    fn an_empty_error_name_is_recorded_as_a_runtime_error() {
+        // Found by the property below: an empty `Error` gave the job an empty code.
+        let report = FailureReport::read(Some(&json!({"Error": "", "Cause": ""})));
+        assert_eq!(report.code, "States.Runtime");
+        assert_eq!(report.message, "States.Runtime");
+    }
+
+    mod read_property {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whatever the Catch hands over, a code and a bounded message come out.
+            #[test]
+            fn any_failure_object_gives_a_code_and_a_bounded_message(
+                error in ".{0,40}",
+                cause in ".{0,3000}",
+            ) {
+                let report = FailureReport::read(Some(&json!({"Error": error, "Cause": cause})));
+                prop_assert!(!report.code.is_empty());
+                prop_assert!(report.message.chars().count() <= MAX_MESSAGE_CHARS);
+            }
+
+            /// An `Ida.*` cause written by the harness gives back its code and message.
+            #[test]
+            fn a_harness_cause_round_trips(
+                code in "[a-z_]{1,30}",
+                message in ".{1,500}",
+            ) {
+                let error = StageError::InvalidInput { code: code.clone(), message: message.clone() };
+                let report = FailureReport::read(Some(&json!({
+                    "Error": error.error_name(),
+                    "Cause": error.cause(),
+                })));
+                prop_assert_eq!(report.code, code);
+                prop_assert_eq!(report.message, message);
+            }
+        }
     }
 }
