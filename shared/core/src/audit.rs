@@ -136,6 +136,8 @@ wire_enum! {
         RecipeEdited => "recipe.edited",
         /// A recipe was approved or rejected.
         RecipeDecided => "recipe.decided",
+        /// A recipe started waiting for a person's decision (the pipeline holds its task).
+        RecipeAwaitingApproval => "recipe.awaiting_approval",
         /// A recipe was applied.
         RecipeApplied => "recipe.applied",
         /// An approval was requested.

@@ -229,6 +229,19 @@ counted_number!(
     AuditSeq, u64, "u64", "audit_seq"
 );
 
+impl RecipeId {
+    /// The one recipe a job plans: same hex as the job id, so a re-run of the plan stage finds
+    /// (or conditionally creates) the same record instead of a second one.
+    pub fn for_job(job: &JobId) -> RecipeId {
+        let hex = job
+            .as_str()
+            .strip_prefix(JobId::PREFIX)
+            .unwrap_or_default()
+            .trim_start_matches('_');
+        RecipeId(format!("{}_{hex}", RecipeId::PREFIX))
+    }
+}
+
 impl VersionNo {
     /// The sort-key segment, zero-padded to 10 digits so versions sort numerically.
     pub fn sort_key(self) -> String {
@@ -365,6 +378,15 @@ mod tests {
         assert!(serde_json::from_str::<VersionNo>("0").is_err());
         assert_eq!(serde_json::from_str::<VersionNo>("3").unwrap().get(), 3);
         assert_eq!(AuditSeq::new(42).unwrap().sort_key(), "000000000042");
+    }
+
+    #[test]
+    fn a_jobs_recipe_id_is_derived_from_the_job_id() {
+        let job = JobId::generate();
+        let recipe = RecipeId::for_job(&job);
+        assert_eq!(RecipeId::parse(recipe.as_str()).unwrap(), recipe);
+        assert_eq!(&recipe.as_str()[4..], &job.as_str()[4..]);
+        assert_eq!(RecipeId::for_job(&job), recipe);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::error::Result;
 use crate::id::{DatasetId, JobId, RecipeId, TenantId, UploadId, UserId};
 use crate::transition::StateMachine;
 use crate::wire_enum::wire_enum;
@@ -144,6 +145,69 @@ pub struct Job {
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// When each stage started and finished, per execution attempt.
+    #[serde(default)]
+    pub progress: JobProgress,
+}
+
+/// One run of one stage: a retried attempt or a redelivered message adds a run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StageRun {
+    /// The stage.
+    pub stage: Stage,
+    /// The execution attempt it ran in (1 for the first execution of the job).
+    pub attempt: u32,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When it finished, once it has.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// A job's stage progress, oldest run first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JobProgress {
+    /// The stage runs.
+    pub runs: Vec<StageRun>,
+}
+
+impl Job {
+    /// Marks `stage` started in `attempt`: the job's current stage moves there, a queued job
+    /// starts running, and a run is recorded unless an unfinished one of the same stage and
+    /// attempt exists (a redelivered message continues it).
+    pub fn begin_stage(&mut self, stage: Stage, attempt: u32, now: OffsetDateTime) -> Result<()> {
+        if self.status == JobStatus::Queued {
+            self.status = self.status.apply(JobEvent::Start)?;
+        }
+        self.stage = stage;
+        let open =
+            self.progress.runs.iter().any(|run| {
+                run.stage == stage && run.attempt == attempt && run.finished_at.is_none()
+            });
+        if !open {
+            self.progress.runs.push(StageRun {
+                stage,
+                attempt,
+                started_at: now,
+                finished_at: None,
+            });
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Marks the open run of `stage` in `attempt` finished (a no-op when none is open).
+    pub fn finish_stage(&mut self, stage: Stage, attempt: u32, now: OffsetDateTime) {
+        if let Some(run) =
+            self.progress.runs.iter_mut().rev().find(|run| {
+                run.stage == stage && run.attempt == attempt && run.finished_at.is_none()
+            })
+        {
+            run.finished_at = Some(now);
+            self.updated_at = now;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +258,40 @@ mod tests {
         assert_eq!(end, JobStatus::Succeeded);
         let err = JobStatus::Succeeded.apply(JobEvent::Cancel).unwrap_err();
         assert_eq!(err.to_string(), "job: cannot cancel when SUCCEEDED");
+    }
+
+    #[test]
+    fn stage_runs_are_recorded_once_per_attempt_and_finished() {
+        let at = |s: i64| OffsetDateTime::from_unix_timestamp(s).unwrap();
+        let mut job = Job {
+            id: JobId::generate(),
+            tenant: TenantId::generate(),
+            upload: UploadId::generate(),
+            dataset: DatasetId::generate(),
+            recipe: None,
+            stage: Stage::Parse,
+            status: JobStatus::Queued,
+            failure: None,
+            created_by: UserId::generate(),
+            created_at: at(0),
+            updated_at: at(0),
+            progress: JobProgress::default(),
+        };
+        job.begin_stage(Stage::Parse, 1, at(1)).unwrap();
+        job.begin_stage(Stage::Parse, 1, at(2)).unwrap();
+        assert_eq!(job.status, JobStatus::Running);
+        assert_eq!(job.progress.runs.len(), 1);
+        job.finish_stage(Stage::Parse, 1, at(3));
+        job.begin_stage(Stage::Profile, 1, at(4)).unwrap();
+        assert_eq!(job.stage, Stage::Profile);
+        assert_eq!(job.progress.runs[0].finished_at, Some(at(3)));
+        assert_eq!(job.progress.runs[1].started_at, at(4));
+        assert_eq!(job.progress.runs[1].finished_at, None);
+        // A record written before progress existed still reads.
+        let mut json = serde_json::to_value(&job).unwrap();
+        json.as_object_mut().unwrap().remove("progress");
+        let old: Job = serde_json::from_value(json).unwrap();
+        assert_eq!(old.progress, JobProgress::default());
     }
 
     #[test]

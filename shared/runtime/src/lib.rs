@@ -11,6 +11,8 @@ pub mod error;
 pub mod function;
 pub mod http;
 pub mod settings;
+pub mod stage_artifacts;
+pub mod stage_job;
 mod store_errors;
 pub mod tracing;
 pub mod worker;

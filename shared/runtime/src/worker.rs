@@ -4,6 +4,10 @@
 //! SendTaskSuccess with the stage's result, or SendTaskFailure with a named error the state
 //! machine retries ([`TRANSIENT`]) or catches ([`INVALID_INPUT`]).
 //!
+//! A stage may also keep its task open ([`StageOutcome::Deferred`]): AwaitApproval stores the
+//! token on the recipe and the approve/reject routes end the task later, so the harness
+//! reports nothing and deletes the message.
+//!
 //! A message is deleted (reported as processed) once Step Functions has the outcome. Only when
 //! the outcome could not be delivered, or the message is not a stage message at all, is it left
 //! for SQS to deliver again, so repeated trouble moves it to the dead-letter queue.
@@ -11,6 +15,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sfn::error::{DisplayErrorContext, SdkError};
 use ida_core::pipeline::{INVALID_INPUT, PipelineState, StageMessage, TRANSIENT};
+use ida_store::StoreError;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
@@ -36,6 +41,22 @@ pub enum StageError {
 }
 
 impl StageError {
+    /// An error classified by its source: `InvalidInput` with `code` when the input is at
+    /// fault, `Transient` otherwise (a fault of the machine or the engine, worth retrying).
+    pub fn classified(invalid_input: bool, code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        if invalid_input {
+            StageError::InvalidInput {
+                code: code.to_owned(),
+                message,
+            }
+        } else {
+            StageError::Transient {
+                message: format!("{code}: {message}"),
+            }
+        }
+    }
+
     /// The error name reported to Step Functions.
     pub fn error_name(&self) -> &'static str {
         match self {
@@ -55,10 +76,47 @@ impl StageError {
     }
 }
 
+/// A store error met by a stage: throttling, network faults and lost optimistic-concurrency
+/// races are worth retrying; a missing record or a domain rule is the input's fault.
+impl From<StoreError> for StageError {
+    fn from(error: StoreError) -> Self {
+        let retry = error.is_transient()
+            || matches!(
+                error,
+                StoreError::Conflict { .. }
+                    | StoreError::Backend { .. }
+                    | StoreError::CorruptRecord { .. }
+            );
+        StageError::classified(!retry, error.code(), error.to_string())
+    }
+}
+
+/// What a stage hands the harness.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageOutcome {
+    /// Report this result with SendTaskSuccess.
+    Report(Value),
+    /// Report nothing: the task stays open until someone else ends it with the token the stage
+    /// stored (AwaitApproval).
+    Deferred,
+}
+
 /// One pipeline stage: the execution state in, the stage's result out.
 pub trait Stage: Send + Sync {
     /// Runs the stage on `state`.
     fn run(&self, state: PipelineState) -> impl Future<Output = Result<Value, StageError>> + Send;
+
+    /// Runs the stage for the harness, given the task's token. By default the result of
+    /// [`Stage::run`] is reported; a stage that hands its task to someone else overrides this
+    /// and returns [`StageOutcome::Deferred`].
+    fn outcome(
+        &self,
+        state: PipelineState,
+        task_token: &str,
+    ) -> impl Future<Output = Result<StageOutcome, StageError>> + Send {
+        let _ = task_token;
+        async move { self.run(state).await.map(StageOutcome::Report) }
+    }
 }
 
 /// Step Functions refuses a cause longer than this many characters.
@@ -81,6 +139,8 @@ pub struct CallbackWorker<S> {
 pub enum MessageOutcome {
     /// Step Functions has the stage's result.
     Succeeded,
+    /// The stage kept the task open for someone else to end (AwaitApproval).
+    Deferred,
     /// Step Functions has the stage's named failure.
     Failed {
         /// The error name reported.
@@ -156,11 +216,15 @@ impl<S: Stage> CallbackWorker<S> {
             Heartbeated::Gone => return MessageOutcome::TaskGone,
             Heartbeated::Done(outcome) => outcome,
         };
-        self.report(&task.task_token, outcome).await
+        match outcome {
+            Ok(StageOutcome::Deferred) => MessageOutcome::Deferred,
+            Ok(StageOutcome::Report(output)) => self.report(&task.task_token, Ok(output)).await,
+            Err(error) => self.report(&task.task_token, Err(error)).await,
+        }
     }
 
     async fn run_with_heartbeats(&self, task: &StageMessage) -> Heartbeated {
-        let work = self.stage.run(task.state.clone());
+        let work = self.stage.outcome(task.state.clone(), &task.task_token);
         tokio::pin!(work);
         let mut ticker = tokio::time::interval(self.heartbeat_interval);
         ticker.tick().await;
@@ -247,7 +311,7 @@ where
 }
 
 enum Heartbeated {
-    Done(Result<Value, StageError>),
+    Done(Result<StageOutcome, StageError>),
     Gone,
 }
 
@@ -290,6 +354,86 @@ mod tests {
             message: "throttled".to_owned(),
         };
         assert_eq!(transient.error_name(), "Ida.Transient");
+    }
+
+    #[test]
+    fn store_errors_are_retried_only_when_retrying_can_help() {
+        let throttled = StoreError::Transient {
+            operation: "TransactWriteItems",
+            message: "throttled".to_owned(),
+        };
+        assert_eq!(StageError::from(throttled).error_name(), "Ida.Transient");
+        let missing = StoreError::NotFound {
+            entity: "upload",
+            id: "upl_1".to_owned(),
+        };
+        assert_eq!(
+            StageError::from(missing),
+            StageError::InvalidInput {
+                code: "not_found".to_owned(),
+                message: "upload upl_1 not found".to_owned()
+            }
+        );
+    }
+
+    /// A stage that hands its task to someone else, as AwaitApproval does.
+    struct Holding;
+
+    impl Stage for Holding {
+        async fn run(&self, _state: PipelineState) -> Result<Value, StageError> {
+            Ok(serde_json::json!({"reported": true}))
+        }
+
+        async fn outcome(
+            &self,
+            _state: PipelineState,
+            task_token: &str,
+        ) -> Result<StageOutcome, StageError> {
+            assert_eq!(task_token, "token-1");
+            Ok(StageOutcome::Deferred)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deferred_outcome_reports_nothing_and_consumes_the_message() {
+        // Nothing may reach Step Functions: the client points at a closed port.
+        let config = aws_sdk_sfn::Config::builder()
+            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let worker = CallbackWorker::new(aws_sdk_sfn::Client::from_conf(config), Holding);
+        use ida_core::access::{AuthorizerContext, Principal, Subject};
+        let principal = Principal::from_authorizer_context(AuthorizerContext {
+            tenant: ida_core::id::TenantId::generate(),
+            subject: Subject::User {
+                user: ida_core::id::UserId::generate(),
+            },
+            role: ida_core::Role::Member,
+            scopes: None,
+        })
+        .unwrap();
+        let ticket = principal
+            .scope()
+            .pipeline_ticket(ida_core::id::JobId::generate());
+        let state = serde_json::json!({
+            "ticket": ticket,
+            "upload": ida_core::id::UploadId::generate(),
+            "dataset": ida_core::id::DatasetId::generate(),
+            "attempt": 1,
+            "resume_from": "AWAIT_APPROVAL"
+        });
+        let mut message = SqsMessage::default();
+        message.message_id = Some("m-1".to_owned());
+        message.body =
+            Some(serde_json::json!({"taskToken": "token-1", "state": state}).to_string());
+        assert_eq!(
+            worker.handle_message(&message).await,
+            MessageOutcome::Deferred
+        );
+        let mut event = SqsEvent::default();
+        event.records = vec![message];
+        assert!(worker.handle(event).await.batch_item_failures.is_empty());
     }
 
     #[test]

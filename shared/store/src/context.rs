@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ida_core::Principal;
 use ida_core::audit::{Actor, AuditAction, AuditDiff, AuditEntry, EntityRef};
-use ida_core::id::CorrelationId;
+use ida_core::id::{CorrelationId, JobId};
 use time::OffsetDateTime;
 
 use crate::error::{Result, StoreError};
@@ -91,6 +91,22 @@ impl WriteContext {
         Self::new(Actor::from(principal), correlation_id, at)
     }
 
+    /// A context for a pipeline stage working for `job` in execution `attempt`: audited as the
+    /// system component (`stage-parse for job_...`), correlated by the job and attempt, so every
+    /// write of one execution shares its correlation id.
+    pub fn for_pipeline(
+        component: &str,
+        job: &JobId,
+        attempt: u32,
+        at: OffsetDateTime,
+    ) -> Result<Self> {
+        let correlation_id = CorrelationId::parse(&format!("{job}-attempt-{attempt}"))?;
+        let actor = Actor::System {
+            component: format!("{component} for {job}"),
+        };
+        Ok(Self::new(actor, correlation_id, at))
+    }
+
     /// The same context with an idempotency key.
     pub fn with_idempotency(
         mut self,
@@ -127,15 +143,16 @@ impl WriteContext {
 /// The JSON of a record for an audit diff.
 ///
 /// Digests of secrets (top-level fields named `*_sha256`, as in ida-core's API-key and
-/// refresh-token records) are left out: the audit log is read by tenant admins and exported,
-/// and a secret's digest has no business there.
+/// refresh-token records) and Step Functions task tokens (a recipe's `task_token`, which can
+/// end the waiting execution) are left out: the audit log is read by tenant admins and
+/// exported, and neither has any business there.
 pub(crate) fn audit_json<T: serde::Serialize>(record: &T) -> Result<serde_json::Value> {
     let mut value = serde_json::to_value(record).map_err(|e| StoreError::Backend {
         operation: "encode audit diff",
         message: e.to_string(),
     })?;
     if let serde_json::Value::Object(fields) = &mut value {
-        fields.retain(|name, _| !name.ends_with("_sha256"));
+        fields.retain(|name, _| !name.ends_with("_sha256") && name != "task_token");
     }
     Ok(value)
 }
@@ -143,6 +160,31 @@ pub(crate) fn audit_json<T: serde::Serialize>(record: &T) -> Result<serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_tokens_and_digests_stay_out_of_audit_diffs() {
+        let json = audit_json(&serde_json::json!({
+            "status": "PENDING_APPROVAL",
+            "task_token": "AAAA",
+            "secret_sha256": "ab"
+        }))
+        .unwrap();
+        assert_eq!(json, serde_json::json!({"status": "PENDING_APPROVAL"}));
+    }
+
+    #[test]
+    fn pipeline_writes_are_audited_as_the_stage_acting_for_the_job() {
+        let job = JobId::generate();
+        let ctx =
+            WriteContext::for_pipeline("stage-parse", &job, 2, OffsetDateTime::UNIX_EPOCH).unwrap();
+        assert_eq!(
+            ctx.actor,
+            Actor::System {
+                component: format!("stage-parse for {job}")
+            }
+        );
+        assert_eq!(ctx.correlation_id.to_string(), format!("{job}-attempt-2"));
+    }
 
     #[test]
     fn idempotency_keys_are_bounded_and_printable() {

@@ -10,7 +10,7 @@ use ida_core::id::{DatasetId, JobId, VersionNo};
 use ida_core::quota::Quota;
 
 use crate::context::{WriteContext, audit_json};
-use crate::cursor::{Page, PageRequest};
+use crate::cursor::{MAX_PAGE_SIZE, Page, PageRequest};
 use crate::dynamo::{DynamoStore, backoff};
 use crate::error::{Result, StoreError};
 use crate::item::{self, ItemBuilder, Revision, Stored};
@@ -190,6 +190,25 @@ impl DatasetRepository for DynamoStore {
             )
             .await?;
         Ok(stored.record)
+    }
+
+    async fn find_version(
+        &self,
+        scope: &TenantScope,
+        dataset: &DatasetId,
+        origin: &VersionOrigin,
+    ) -> Result<Option<DatasetVersion>> {
+        let mut page = PageRequest::first(MAX_PAGE_SIZE);
+        loop {
+            let found = self.list_versions(scope, dataset, &page).await?;
+            if let Some(version) = found.items.into_iter().find(|v| &v.origin == origin) {
+                return Ok(Some(version));
+            }
+            match found.next_cursor {
+                Some(cursor) => page = PageRequest::after(MAX_PAGE_SIZE, cursor),
+                None => return Ok(None),
+            }
+        }
     }
 
     async fn list_versions(

@@ -10,7 +10,7 @@ use std::future::Future;
 
 use ida_core::approval::ApprovalRequest;
 use ida_core::audit::{AuditAction, AuditEvent};
-use ida_core::dataset::{Dataset, DatasetVersion};
+use ida_core::dataset::{Dataset, DatasetVersion, VersionOrigin};
 use ida_core::id::{
     ApiKeyId, ApprovalId, DatasetId, JobId, ProjectId, RecipeId, SessionFamilyId, UploadId, UserId,
     VersionNo,
@@ -201,6 +201,14 @@ pub trait DatasetRepository {
         dataset: &DatasetId,
         version: VersionNo,
     ) -> impl Future<Output = Result<DatasetVersion>> + Send;
+    /// The dataset's version with this origin (the one an upload or a recipe made), if written:
+    /// how a re-run stage finds the version it already wrote instead of adding another.
+    fn find_version(
+        &self,
+        scope: &TenantScope,
+        dataset: &DatasetId,
+        origin: &VersionOrigin,
+    ) -> impl Future<Output = Result<Option<DatasetVersion>>> + Send;
     /// A page of a dataset's versions, in order.
     fn list_versions(
         &self,

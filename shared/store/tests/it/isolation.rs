@@ -49,6 +49,7 @@ const WALK: &[&str] = &[
     "update_dataset",
     "add_version",
     "get_version",
+    "find_version",
     "list_versions",
     "create_upload",
     "get_upload",
@@ -150,6 +151,7 @@ async fn build_world(env: &TestEnv, a: &Acting) -> anyhow::Result<World> {
         created_by: a.owner.clone(),
         created_at: now,
         updated_at: now,
+        progress: Default::default(),
     };
     let job = records.create_job(&a.scope, job, &a.ctx()).await?;
     for _ in 0..2 {
@@ -512,6 +514,25 @@ async fn walk() -> anyhow::Result<()> {
                 r.get_version(bs, &w.dataset.record.id, VersionNo::FIRST)
                     .await,
             ),
+            "find_version" => {
+                let written = r
+                    .list_versions(&a.scope, &w.dataset.record.id, &PageRequest::first(1))
+                    .await?
+                    .items;
+                let origin = &written.first().expect("A wrote versions").origin;
+                assert_eq!(
+                    r.find_version(&a.scope, &w.dataset.record.id, origin)
+                        .await?
+                        .as_ref(),
+                    written.first()
+                );
+                assert!(
+                    r.find_version(bs, &w.dataset.record.id, origin)
+                        .await?
+                        .is_none(),
+                    "{name}"
+                );
+            }
             "list_versions" => {
                 refused(
                     name,
