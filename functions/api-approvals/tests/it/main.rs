@@ -13,4 +13,5 @@
 )]
 
 mod approvals;
+mod documented;
 mod emulators;

@@ -13,4 +13,5 @@
 )]
 
 mod datasets;
+mod documented;
 mod emulators;

@@ -12,5 +12,6 @@
     clippy::indexing_slicing
 )]
 
+mod documented;
 mod emulators;
 mod uploads;
