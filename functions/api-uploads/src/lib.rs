@@ -19,6 +19,7 @@ pub use view::{UploadCreate, UploadTicket, UploadView};
 use ida_core::dataset::{Dataset, DatasetStatus};
 use ida_core::id::{DatasetId, ProjectId, UploadId};
 use ida_core::project::ProjectStatus;
+use ida_core::quota::Quota;
 use ida_core::tenancy::DisplayName;
 use ida_core::upload::{FileFormat, ScanStatus, Upload, UploadStatus};
 use ida_core::{CoreError, Permission, Principal, authorize};
@@ -28,7 +29,7 @@ use ida_runtime::http::{json_body, json_response, respond};
 use ida_runtime::settings::Settings;
 use ida_store::{
     ArtifactKey, ArtifactStore, DatasetRepository, IdempotencyKey, ProjectRepository, Store,
-    Stored, UploadRepository, WriteContext,
+    Stored, TenantRepository, UploadRepository, WriteContext,
 };
 use lambda_http::http::HeaderValue;
 use lambda_http::http::StatusCode;
@@ -123,6 +124,14 @@ pub async fn create_upload(
                 reason: "the project is archived and takes no uploads".into(),
             });
         }
+        // Checked before a new dataset is made, so a refused upload leaves no empty dataset
+        // behind; the store's reservation below stays the authority under concurrent uploads.
+        let quota = state.store.records.get_quota(&scope).await?;
+        quota.limits.check(
+            Quota::UploadBytes,
+            quota.used(Quota::UploadBytes),
+            body.size_bytes,
+        )?;
         let dataset = match &checked.target {
             Target::New(name) => new_dataset(state, &principal, &checked, name, &ctx).await?,
             Target::Existing(id) => existing_dataset(state, &principal, &checked, id).await?,

@@ -256,6 +256,9 @@ async fn the_quota_retries_and_other_tenants() -> anyhow::Result<()> {
     let over = post(&env.state, &big, &acme.owner, None).await;
     assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS, "{}", over.body);
     assert_eq!(over.body["code"], "quota_exceeded");
+    // Regression: a refused upload once left its new, empty dataset behind.
+    let after = env.store.records.get_quota(&acme.owner.scope()).await?;
+    assert_eq!(after.used(ida_core::quota::Quota::Datasets), 1);
 
     let upload_id = first.body["upload_id"].as_str().unwrap();
     let hidden = read(&env.state, upload_id, &globex.owner).await;
