@@ -121,6 +121,9 @@ pub struct ApprovalRequest {
     /// When it was decided.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub decided_at: Option<OffsetDateTime>,
+    /// Why the decider rejected it (absent on approval and on records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_reason: Option<String>,
 }
 
 impl ApprovalRequest {
@@ -154,6 +157,7 @@ impl ApprovalRequest {
             created_at: now,
             expires_at: now + ttl,
             decided_at: None,
+            decision_reason: None,
         })
     }
 

@@ -13,7 +13,7 @@ use ida_core::id::{DatasetId, TenantId, UploadId, VersionNo};
 use ida_core::upload::FileName;
 
 use crate::error::{Result, StoreError};
-use crate::ports::ArtifactStore;
+use crate::ports::{ArtifactInventory, ArtifactStore};
 
 /// Longest presigned URL lifetime (SigV4 allows 7 days; uploads and downloads need minutes).
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(12 * 3600);
@@ -323,6 +323,39 @@ impl ArtifactStore for S3Artifacts {
             .await
             .map_err(|e| s3_error("GetObject presign", e))?;
         Ok(request.into())
+    }
+}
+
+impl ArtifactInventory for S3Artifacts {
+    async fn artifact_exists(&self, scope: &TenantScope, key: &ArtifactKey) -> Result<bool> {
+        ensure_key_in_scope(scope, key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(self.bucket_name(key))
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) => match error.as_service_error() {
+                Some(service) if service.is_not_found() => Ok(false),
+                _ => Err(s3_error("HeadObject", error)),
+            },
+        }
+    }
+
+    async fn delete_dataset_artifacts(
+        &self,
+        scope: &TenantScope,
+        dataset: &DatasetId,
+    ) -> Result<u64> {
+        // Built from the scope, so a dataset id of another tenant only names an empty prefix.
+        let prefix = format!(
+            "{}datasets/{dataset}/",
+            ArtifactKey::tenant_prefix(scope.tenant())
+        );
+        self.delete_prefix(&self.artifacts_bucket, &prefix).await
     }
 }
 

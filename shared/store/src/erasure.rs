@@ -105,7 +105,8 @@ impl DynamoStore {
 }
 
 impl S3Artifacts {
-    async fn delete_prefix(&self, bucket: &str, prefix: &str) -> Result<u64> {
+    /// Deletes every object version and delete marker under `prefix` in `bucket`.
+    pub(crate) async fn delete_prefix(&self, bucket: &str, prefix: &str) -> Result<u64> {
         let mut deleted = 0_u64;
         loop {
             let listing = self

@@ -13,6 +13,7 @@ pub mod audit_log;
 pub mod context;
 pub mod cursor;
 pub mod datasets;
+pub mod destructive;
 mod dynamo;
 pub mod erasure;
 pub mod error;
@@ -35,9 +36,9 @@ pub use erasure::{Eraser, ErasureReceipt};
 pub use error::{Result, StoreError};
 pub use item::{Revision, Stored};
 pub use ports::{
-    ApiKeyRepository, ApprovalRepository, ArtifactStore, AuditLog, DatasetRepository,
-    JobRepository, MalwareScanner, ProjectRepository, RecipeRepository, SessionRepository,
-    TenantErasure, TenantRepository, UploadRepository, UserRepository,
+    ApiKeyRepository, ApprovalRepository, ArtifactInventory, ArtifactStore, AuditLog,
+    DatasetRepository, JobRepository, MalwareScanner, ProjectRepository, RecipeRepository,
+    SessionRepository, TenantErasure, TenantRepository, UploadRepository, UserRepository,
 };
 pub use settings::{CursorKey, StoreSettings};
 

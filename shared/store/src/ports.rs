@@ -514,6 +514,23 @@ pub trait ArtifactStore {
     ) -> impl Future<Output = Result<PresignedUrl>> + Send;
 }
 
+/// What exists under a tenant's prefix, and removal of a dataset's objects.
+pub trait ArtifactInventory {
+    /// Whether the object exists (HeadObject); another tenant's key is refused.
+    fn artifact_exists(
+        &self,
+        scope: &TenantScope,
+        key: &ArtifactKey,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes every object of every version of the scope's dataset (all object versions),
+    /// returning how many were deleted; only `tenants/{scope}/datasets/{dataset}/` is touched.
+    fn delete_dataset_artifacts(
+        &self,
+        scope: &TenantScope,
+        dataset: &DatasetId,
+    ) -> impl Future<Output = Result<u64>> + Send;
+}
+
 /// The malware-scan verdict on an uploaded object.
 pub trait MalwareScanner {
     /// The scan status of the object, as the scanner reports it now.

@@ -85,6 +85,8 @@ const WALK: &[&str] = &[
     "get_artifact",
     "presign_upload",
     "presign_download",
+    "artifact_exists",
+    "delete_dataset_artifacts",
     "scan_status",
     "erase_tenant",
 ];
@@ -822,6 +824,18 @@ async fn walk() -> anyhow::Result<()> {
                 s3.presign_download(bs, &w.object, Duration::from_secs(60))
                     .await,
             ),
+            "artifact_exists" => {
+                refused(name, s3.artifact_exists(bs, &w.object).await);
+                assert!(s3.artifact_exists(&a.scope, &w.object).await?);
+            }
+            "delete_dataset_artifacts" => {
+                // B's scope names only B's prefix: A's object stays (checked at the end).
+                assert_eq!(
+                    s3.delete_dataset_artifacts(bs, &w.dataset.record.id)
+                        .await?,
+                    0
+                );
+            }
             "scan_status" => {
                 let scanner = ida_store::scan::GuardDutyTagScanner::new(s3.clone());
                 refused(name, scanner.scan_status(bs, &w.object).await);

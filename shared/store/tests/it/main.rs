@@ -13,6 +13,7 @@
 
 mod artifacts;
 mod audit;
+mod destructive;
 mod env;
 mod erasure;
 mod idempotency;
