@@ -1244,7 +1244,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(values["MaxReceiveCount"], "2");
-        assert_eq!(values["StageVisibilityTimeoutSeconds"], "900");
+        assert_eq!(values["StageVisibilityTimeoutSeconds"], "5400");
         assert_eq!(values["NamePrefix"], "ida-x");
         let error = resolve_parameters(
             &template,
