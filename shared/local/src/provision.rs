@@ -339,6 +339,17 @@ impl ProvisionedStack {
             })
     }
 
+    /// Any queue of the stack by its logical id, such as `ParseDeadLetterQueue`.
+    pub fn queue_by_logical_id(&self, logical_id: &str) -> Result<QueueHandle> {
+        self.made
+            .as_ref()
+            .ok_or_else(|| LocalError::TemplateLacks {
+                logical_id: logical_id.to_owned(),
+                resource_type: QUEUE_TYPE.to_owned(),
+            })?
+            .queue(logical_id)
+    }
+
     /// The ARN of the pipeline's state machine, made from `statemachines/pipeline.asl.json`.
     pub fn state_machine_arn(&self) -> Result<&str> {
         self.made
