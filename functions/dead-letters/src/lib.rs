@@ -276,6 +276,22 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_sample_dead_letter_is_a_parse_stage_message_received_six_times() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/dead-letters/sqs-parse-dead-letter.json"
+        ));
+        let event: SqsEvent = serde_json::from_str(text).unwrap();
+        let message = &event.records[0];
+        let stage: StageMessage = serde_json::from_str(message.body.as_deref().unwrap()).unwrap();
+        assert_eq!(stage.state.input.attempt, 1);
+        assert_eq!(
+            dead_letter_cause(&dead_letter_queue_name(message), message)["message"],
+            "the stage message on queue ida-parse was received 6 times without an answer and moved to its dead-letter queue"
+        );
+    }
+
     #[tokio::test]
     async fn a_body_that_is_no_stage_message_is_acknowledged_without_a_call() {
         let config = aws_sdk_sfn::Config::builder()

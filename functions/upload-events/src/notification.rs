@@ -128,6 +128,29 @@ mod tests {
         assert!(error.contains("line 1"), "{error}");
     }
 
+    #[test]
+    fn the_sample_sqs_event_holds_a_test_event_and_one_created_object() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/upload-events/sqs-object-created.json"
+        ));
+        let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_str(text).unwrap();
+        let bodies: Vec<Notification> = event
+            .records
+            .iter()
+            .map(|record| parse(record.body.as_deref().unwrap()).unwrap())
+            .collect();
+        assert_eq!(bodies[0], Notification::Test);
+        assert_eq!(
+            bodies[1],
+            Notification::Objects(vec![ObjectCreated {
+                bucket: "ida-uploads-123456789012-us-east-1".into(),
+                key: "tenants/ten_0193a4f0c2b97d3e8f1a2b3c4d5e6f70/uploads/upl_0193a4f0c3c17e2a9b8c7d6e5f4a3b21/sales 2024.csv".into(),
+                size: 1843,
+            }])
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
 
