@@ -113,7 +113,24 @@ async fn provisioning_makes_the_template_resources_with_their_settings() -> anyh
         stack.kms_key_arn
     );
     assert_eq!(stack.function_environment["IDA_LOG_LEVEL"], "info");
-    assert_eq!(stack.hosted_in_process, ["Api", "HealthFunction"]);
+    // Every function and the API are hosted in process; the list grows with each route group.
+    for hosted in [
+        "Api",
+        "HealthFunction",
+        "UploadEventsFunction",
+        "StageParseFunction",
+    ] {
+        assert!(
+            stack.hosted_in_process.iter().any(|id| id == hosted),
+            "{hosted} in {:?}",
+            stack.hosted_in_process
+        );
+    }
+    assert!(
+        stack
+            .state_machine_arn()?
+            .ends_with(&format!("{}-pipeline", stack.prefix))
+    );
 
     let table_name = stack.records_table.clone();
     let bucket = stack.artifacts_bucket.clone();

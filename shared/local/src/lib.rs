@@ -22,6 +22,7 @@
 
 mod endpoints;
 mod error;
+pub mod pipeline_host;
 mod provision;
 pub mod template;
 

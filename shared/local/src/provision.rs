@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::endpoints::{AwsClients, Endpoints, LOCAL_ACCOUNT_ID};
 use crate::error::{LocalError, Result};
-use crate::template::{Resource, Scope, Template};
+use crate::template::{Resource, Scope, Template, bundled_definition};
 
 /// The queues of the pipeline, each with its dead-letter queue in the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,6 +85,9 @@ const BUCKET_TYPE: &str = "AWS::S3::Bucket";
 const KEY_TYPE: &str = "AWS::KMS::Key";
 const QUEUE_TYPE: &str = "AWS::SQS::Queue";
 const QUEUE_POLICY_TYPE: &str = "AWS::SQS::QueuePolicy";
+const STATE_MACHINE_TYPE: &str = "AWS::Serverless::StateMachine";
+/// The logical id of the pipeline's state machine.
+const PIPELINE_STATE_MACHINE: &str = "PipelineStateMachine";
 /// Types that `ida serve` hosts in process instead of provisioning (LocalStack cannot run Lambda).
 const IN_PROCESS_TYPES: [&str; 2] = ["AWS::Serverless::Function", "AWS::Serverless::Api"];
 
@@ -121,6 +124,14 @@ fn known_properties(resource_type: &str) -> &'static [&'static str] {
             "RedrivePolicy",
         ],
         QUEUE_POLICY_TYPE => &["Queues", "PolicyDocument"],
+        STATE_MACHINE_TYPE => &[
+            "Name",
+            "Type",
+            "DefinitionUri",
+            "DefinitionSubstitutions",
+            // Applied as the inline policy of a role made for it (LocalStack does not enforce it).
+            "Policies",
+        ],
         _ => &[],
     }
 }
@@ -280,6 +291,8 @@ impl LocalStack {
             function_environment,
             hosted_in_process: plan.in_process,
             clients: self.clients.clone(),
+            function_variables: function_variables(template)?,
+            scope,
             made: Some(made),
         })
     }
@@ -308,6 +321,10 @@ pub struct ProvisionedStack {
     pub hosted_in_process: Vec<String>,
     /// The clients the stack was made with.
     pub clients: AwsClients,
+    /// Each function's own `Environment.Variables`, unresolved, by logical id.
+    function_variables: BTreeMap<String, BTreeMap<String, serde_yaml::Value>>,
+    /// What the template's references resolve to on this stack.
+    scope: Scope,
     made: Option<Made>,
 }
 
@@ -320,6 +337,46 @@ impl ProvisionedStack {
                 logical_id: role.logical_id(),
                 resource_type: QUEUE_TYPE.to_owned(),
             })
+    }
+
+    /// Any queue of the stack by its logical id, such as `ParseDeadLetterQueue`.
+    pub fn queue_by_logical_id(&self, logical_id: &str) -> Result<QueueHandle> {
+        self.made
+            .as_ref()
+            .ok_or_else(|| LocalError::TemplateLacks {
+                logical_id: logical_id.to_owned(),
+                resource_type: QUEUE_TYPE.to_owned(),
+            })?
+            .queue(logical_id)
+    }
+
+    /// The ARN of the pipeline's state machine, made from `statemachines/pipeline.asl.json`.
+    pub fn state_machine_arn(&self) -> Result<&str> {
+        self.made
+            .as_ref()
+            .and_then(|made| made.state_machines.get(PIPELINE_STATE_MACHINE))
+            .map(String::as_str)
+            .ok_or_else(|| LocalError::TemplateLacks {
+                logical_id: PIPELINE_STATE_MACHINE.to_owned(),
+                resource_type: STATE_MACHINE_TYPE.to_owned(),
+            })
+    }
+
+    /// The environment the template gives one function: the globals, then the function's own
+    /// `Environment.Variables` (such as `IDA_STATE_MACHINE_ARN`), resolved for this stack.
+    pub fn environment_of(&self, logical_id: &str) -> Result<BTreeMap<String, String>> {
+        let own =
+            self.function_variables
+                .get(logical_id)
+                .ok_or_else(|| LocalError::TemplateLacks {
+                    logical_id: logical_id.to_owned(),
+                    resource_type: "AWS::Serverless::Function".to_owned(),
+                })?;
+        let mut environment = self.function_environment.clone();
+        for (name, value) in own {
+            environment.insert(name.clone(), self.scope.resolve_string(value)?);
+        }
+        Ok(environment)
     }
 
     /// Deletes everything provisioning made: buckets (with every object version), queues, the
@@ -350,6 +407,7 @@ impl Drop for ProvisionedStack {
 struct Plan {
     queues: Vec<String>,
     queue_policies: Vec<String>,
+    state_machines: Vec<String>,
     in_process: Vec<String>,
 }
 
@@ -361,6 +419,7 @@ impl Plan {
             (UPLOADS_BUCKET.to_owned(), BUCKET_TYPE),
             (ARTIFACTS_BUCKET.to_owned(), BUCKET_TYPE),
             (DATA_KEY.to_owned(), KEY_TYPE),
+            (PIPELINE_STATE_MACHINE.to_owned(), STATE_MACHINE_TYPE),
         ]);
         for role in PipelineQueue::ALL {
             required.insert(role.logical_id(), QUEUE_TYPE);
@@ -380,6 +439,7 @@ impl Plan {
         let mut plan = Plan {
             queues: Vec::new(),
             queue_policies: Vec::new(),
+            state_machines: Vec::new(),
             in_process: Vec::new(),
         };
         for (logical_id, resource) in &template.resources {
@@ -390,7 +450,15 @@ impl Plan {
             }
             if kind == QUEUE_POLICY_TYPE {
                 plan.queue_policies.push(logical_id.clone());
-            } else if ![TABLE_TYPE, BUCKET_TYPE, KEY_TYPE, QUEUE_TYPE].contains(&kind) {
+            } else if ![
+                TABLE_TYPE,
+                BUCKET_TYPE,
+                KEY_TYPE,
+                QUEUE_TYPE,
+                STATE_MACHINE_TYPE,
+            ]
+            .contains(&kind)
+            {
                 return Err(LocalError::UnsupportedResource {
                     logical_id: logical_id.clone(),
                     resource_type: kind.to_owned(),
@@ -402,6 +470,8 @@ impl Plan {
                 });
             } else if kind == QUEUE_TYPE {
                 plan.queues.push(logical_id.clone());
+            } else if kind == STATE_MACHINE_TYPE {
+                plan.state_machines.push(logical_id.clone());
             }
             let known = known_properties(kind);
             if let Some(property) = resource
@@ -483,6 +553,10 @@ struct Made {
     buckets: Vec<String>,
     queues: BTreeMap<String, QueueHandle>,
     max_receive_counts: BTreeMap<String, u32>,
+    /// State machine ARNs by logical id.
+    state_machines: BTreeMap<String, String>,
+    /// Names of the roles made for the state machines.
+    roles: Vec<String>,
 }
 
 impl Made {
@@ -491,6 +565,8 @@ impl Made {
             + usize::from(self.table.is_some())
             + self.buckets.len()
             + self.queues.len()
+            + self.state_machines.len()
+            + self.roles.len()
     }
 
     fn queue(&self, logical_id: &str) -> Result<QueueHandle> {
@@ -523,6 +599,21 @@ impl Made {
                 first_error.get_or_insert(error);
             }
         };
+        for arn in self.state_machines.values() {
+            note(
+                clients
+                    .sfn
+                    .delete_state_machine()
+                    .state_machine_arn(arn)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| LocalError::emulator("DeleteStateMachine", arn, e)),
+            );
+        }
+        for role in &self.roles {
+            note(delete_role(&clients.iam, role).await);
+        }
         for bucket in &self.buckets {
             note(empty_and_delete_bucket(&clients.s3, bucket).await);
         }
@@ -670,6 +761,9 @@ impl Builder<'_> {
         .await?;
         for logical_id in [UPLOADS_BUCKET, ARTIFACTS_BUCKET] {
             make_bucket(clients, logical_id, resource(logical_id)?, scope, made).await?;
+        }
+        for logical_id in &plan.state_machines {
+            make_state_machine(clients, logical_id, resource(logical_id)?, scope, made).await?;
         }
         Ok(())
     }
@@ -1171,6 +1265,190 @@ async fn make_bucket(
     Ok(())
 }
 
+/// Each function's own `Environment.Variables`, unresolved (they may refer to resources made
+/// later, such as the state machine).
+fn function_variables(
+    template: &Template,
+) -> Result<BTreeMap<String, BTreeMap<String, serde_yaml::Value>>> {
+    let mut functions = BTreeMap::new();
+    for (logical_id, resource) in &template.resources {
+        if resource.resource_type != "AWS::Serverless::Function" {
+            continue;
+        }
+        let mut variables = BTreeMap::new();
+        if let Some(map) = resource
+            .properties
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(serde_yaml::Value::as_mapping)
+        {
+            for (name, value) in map {
+                let name = name.as_str().ok_or_else(|| {
+                    invalid(
+                        logical_id,
+                        "Environment.Variables",
+                        "a variable name is not a string",
+                    )
+                })?;
+                variables.insert(name.to_owned(), value.clone());
+            }
+        }
+        functions.insert(logical_id.clone(), variables);
+    }
+    Ok(functions)
+}
+
+/// Makes a state machine from its bundled definition with the template's substitutions applied,
+/// under a role that holds the template's policies (LocalStack needs a role ARN; it does not
+/// enforce the policies, AWS does).
+async fn make_state_machine(
+    clients: &AwsClients,
+    logical_id: &str,
+    resource: &Resource,
+    scope: &mut Scope,
+    made: &mut Made,
+) -> Result<()> {
+    let props = properties(resource, scope)?;
+    let name = required_text(&props, logical_id, "Name")?;
+    let uri = required_text(&props, logical_id, "DefinitionUri")?;
+    let definition = bundled_definition(&uri).ok_or_else(|| {
+        invalid(
+            logical_id,
+            "DefinitionUri",
+            format!("{uri} is not a definition the local stack bundles"),
+        )
+    })?;
+    let mut substitutions = BTreeMap::new();
+    if let Some(map) = props.get("DefinitionSubstitutions") {
+        let map = map
+            .as_object()
+            .ok_or_else(|| invalid(logical_id, "DefinitionSubstitutions", "not a map"))?;
+        for (key, value) in map {
+            let value = text_of(value)
+                .ok_or_else(|| invalid(logical_id, "DefinitionSubstitutions", "not a scalar"))?;
+            substitutions.insert(key.clone(), value);
+        }
+    }
+    let definition = substitute_definition(definition, &substitutions)
+        .map_err(|message| invalid(logical_id, "DefinitionSubstitutions", message))?;
+    let role_name = format!("{name}-role");
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole"
+        }]
+    });
+    let role_arn = clients
+        .iam
+        .create_role()
+        .role_name(&role_name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .map_err(|e| LocalError::emulator("CreateRole", &role_name, e))?
+        .role()
+        .map(|role| role.arn().to_owned())
+        .ok_or_else(|| invalid(logical_id, "Role", "CreateRole returned no role"))?;
+    made.roles.push(role_name.clone());
+    let policies = props.get("Policies").and_then(Json::as_array);
+    for (index, document) in policies.into_iter().flatten().enumerate() {
+        if !document.is_object() {
+            return Err(invalid(
+                logical_id,
+                "Policies",
+                "the local stack applies inline policy documents only",
+            ));
+        }
+        clients
+            .iam
+            .put_role_policy()
+            .role_name(&role_name)
+            .policy_name(format!("{logical_id}Policy{index}"))
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .map_err(|e| LocalError::emulator("PutRolePolicy", &role_name, e))?;
+    }
+    let mut request = clients
+        .sfn
+        .create_state_machine()
+        .name(&name)
+        .definition(definition)
+        .role_arn(role_arn);
+    if let Some(kind) = props.get("Type").and_then(text_of) {
+        request = request.r#type(aws_sdk_sfn::types::StateMachineType::from(kind.as_str()));
+    }
+    let arn = request
+        .send()
+        .await
+        .map_err(|e| LocalError::emulator("CreateStateMachine", &name, e))?
+        .state_machine_arn()
+        .to_owned();
+    made.state_machines
+        .insert(logical_id.to_owned(), arn.clone());
+    scope.refs.insert(logical_id.to_owned(), arn.clone());
+    scope
+        .attributes
+        .insert((logical_id.to_owned(), "Arn".to_owned()), arn);
+    scope
+        .attributes
+        .insert((logical_id.to_owned(), "Name".to_owned()), name);
+    Ok(())
+}
+
+/// Replaces each `${Key}` of a definition with its substitution, as CloudFormation does; a
+/// reference without a substitution is an error naming it.
+fn substitute_definition(
+    definition: &str,
+    substitutions: &BTreeMap<String, String>,
+) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(definition.len());
+    let mut rest = definition;
+    while let Some(start) = rest.find("${") {
+        let (before, after) = rest.split_at(start);
+        out.push_str(before);
+        let body = after.get(2..).unwrap_or_default();
+        let end = body
+            .find('}')
+            .ok_or_else(|| "the definition has an unclosed ${".to_owned())?;
+        let (key, tail) = body.split_at(end);
+        let value = substitutions
+            .get(key)
+            .ok_or_else(|| format!("the definition uses ${{{key}}}, which has no substitution"))?;
+        out.push_str(value);
+        rest = tail.get(1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+async fn delete_role(client: &aws_sdk_iam::Client, role: &str) -> Result<()> {
+    let policies = client
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| LocalError::emulator("ListRolePolicies", role, e))?;
+    for policy in policies.policy_names() {
+        client
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| LocalError::emulator("DeleteRolePolicy", role, e))?;
+    }
+    client
+        .delete_role()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| LocalError::emulator("DeleteRole", role, e))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1185,7 +1463,9 @@ mod tests {
         let plan = Plan::check(&Template::bundled().unwrap()).unwrap();
         assert_eq!(plan.queues.len(), 16);
         assert_eq!(plan.queue_policies, ["UploadEventsQueuePolicy"]);
-        assert_eq!(plan.in_process, ["Api", "HealthFunction"]);
+        assert_eq!(plan.state_machines, ["PipelineStateMachine"]);
+        assert!(plan.in_process.contains(&"UploadEventsFunction".to_owned()));
+        assert!(plan.in_process.contains(&"StageParseFunction".to_owned()));
     }
 
     #[test]
@@ -1214,11 +1494,36 @@ mod tests {
         let template = template_with(|text| {
             text.replace(
                 "  Api:\n",
-                "  Pipeline:\n    Type: AWS::Serverless::StateMachine\n\n  Api:\n",
+                "  Pipeline:\n    Type: AWS::Serverless::LayerVersion\n\n  Api:\n",
             )
         });
         let error = Plan::check(&template).unwrap_err();
         assert_eq!(error.code(), "unsupported_resource");
+    }
+
+    #[test]
+    fn definition_substitutions_replace_every_reference_and_name_a_missing_one() {
+        let substitutions =
+            BTreeMap::from([("ParseQueueUrl".to_owned(), "http://q/parse".to_owned())]);
+        assert_eq!(
+            substitute_definition("{\"QueueUrl\": \"${ParseQueueUrl}\"}", &substitutions).unwrap(),
+            "{\"QueueUrl\": \"http://q/parse\"}"
+        );
+        let error = substitute_definition("${PlanQueueUrl}", &substitutions).unwrap_err();
+        assert!(error.contains("PlanQueueUrl"), "{error}");
+        // The bundled definition uses only what the template substitutes.
+        let template = Template::bundled().unwrap();
+        let machine = &template.resources["PipelineStateMachine"];
+        let keys: BTreeMap<String, String> = machine.properties["DefinitionSubstitutions"]
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|key| (key.as_str().unwrap().to_owned(), "x".to_owned()))
+            .collect();
+        let uri = machine.properties["DefinitionUri"].as_str().unwrap();
+        let text = substitute_definition(bundled_definition(uri).unwrap(), &keys).unwrap();
+        let parsed: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["StartAt"], "ResumeAt");
     }
 
     #[test]
@@ -1244,7 +1549,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(values["MaxReceiveCount"], "2");
-        assert_eq!(values["StageVisibilityTimeoutSeconds"], "900");
+        assert_eq!(values["StageVisibilityTimeoutSeconds"], "5400");
         assert_eq!(values["NamePrefix"], "ida-x");
         let error = resolve_parameters(
             &template,

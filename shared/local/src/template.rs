@@ -13,6 +13,21 @@ use crate::error::{LocalError, Result};
 /// same file the deployment uses.
 pub const BUNDLED_TEMPLATE: &str = include_str!("../../../infra/template.yaml");
 
+/// The state machine definitions the template refers to by `DefinitionUri` (relative to
+/// `infra/`), embedded at build time like the template itself.
+const BUNDLED_DEFINITIONS: [(&str, &str); 1] = [(
+    "../statemachines/pipeline.asl.json",
+    include_str!("../../../statemachines/pipeline.asl.json"),
+)];
+
+/// The text of a bundled state machine definition, by the template's `DefinitionUri`.
+pub fn bundled_definition(uri: &str) -> Option<&'static str> {
+    BUNDLED_DEFINITIONS
+        .iter()
+        .find(|(path, _)| *path == uri)
+        .map(|(_, text)| *text)
+}
+
 /// One declared parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod error;
 pub mod function;
 pub mod http;
+pub mod pipeline_settings;
 pub mod settings;
 pub mod stage_artifacts;
 pub mod stage_job;

@@ -18,6 +18,7 @@ use ida_core::pipeline::{INVALID_INPUT, PipelineState, StageMessage, TRANSIENT};
 use ida_store::StoreError;
 use serde_json::Value;
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -292,6 +293,42 @@ impl<S: Stage> CallbackWorker<S> {
     }
 }
 
+/// The future a [`QueueHandler`] returns.
+pub type QueueFuture<'a> = Pin<Box<dyn Future<Output = SqsBatchResponse> + Send + 'a>>;
+
+/// A function fed by an SQS event source mapping: one batch in, the messages to leave on the
+/// queue out (every other one is deleted). The local host's pollers call it exactly as Lambda's
+/// event source mapping does, so a queue function crate hands the host one of these.
+pub trait QueueHandler: Send + Sync {
+    /// Handles one batch.
+    fn handle(&self, event: SqsEvent) -> QueueFuture<'_>;
+}
+
+impl<S: Stage> QueueHandler for CallbackWorker<S> {
+    fn handle(&self, event: SqsEvent) -> QueueFuture<'_> {
+        Box::pin(CallbackWorker::handle(self, event))
+    }
+}
+
+/// The SQS attribute holding how many times a message was received.
+pub const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
+
+/// How many times SQS delivered the message (1 when the attribute is absent).
+pub fn receive_count(message: &SqsMessage) -> u32 {
+    message
+        .attributes
+        .get(RECEIVE_COUNT_ATTRIBUTE)
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A batch item failure naming one message, so it stays on the queue.
+pub fn batch_item_failure(message_id: impl Into<String>) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = message_id.into();
+    failure
+}
+
 /// `outcome` once the report reached Step Functions; otherwise what the message becomes.
 fn delivered<E, R>(sent: Result<(), SdkError<E, R>>, outcome: MessageOutcome) -> MessageOutcome
 where
@@ -434,6 +471,17 @@ mod tests {
         let mut event = SqsEvent::default();
         event.records = vec![message];
         assert!(worker.handle(event).await.batch_item_failures.is_empty());
+    }
+
+    #[test]
+    fn the_receive_count_comes_from_the_sqs_attribute() {
+        let mut message = SqsMessage::default();
+        assert_eq!(receive_count(&message), 1);
+        message
+            .attributes
+            .insert(RECEIVE_COUNT_ATTRIBUTE.to_owned(), "4".to_owned());
+        assert_eq!(receive_count(&message), 4);
+        assert_eq!(batch_item_failure("m-1").item_identifier, "m-1");
     }
 
     #[test]

@@ -141,6 +141,56 @@ impl ArtifactKey {
     }
 }
 
+/// An object key of the uploads bucket read back into what it names: the tenant, the upload
+/// and the client's file name. The only keys of that bucket are the ones
+/// [`ArtifactKey::upload`] makes, so anything else is refused, naming the part at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UploadObjectKey {
+    tenant: TenantId,
+    upload: UploadId,
+    file: FileName,
+}
+
+impl UploadObjectKey {
+    /// Parses `tenants/{tenant}/uploads/{upload}/{file}` (an already URL-decoded key).
+    pub fn parse(key: &str) -> Result<Self> {
+        let invalid =
+            |reason: String| StoreError::Domain(ida_core::CoreError::invalid("object_key", reason));
+        let mut parts = key.splitn(5, '/');
+        let (Some("tenants"), Some(tenant), Some("uploads"), Some(upload), Some(file)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(invalid(
+                "expected tenants/{tenant}/uploads/{upload}/{file}".to_owned(),
+            ));
+        };
+        Ok(UploadObjectKey {
+            tenant: TenantId::parse(tenant).map_err(|e| invalid(format!("tenant part: {e}")))?,
+            upload: UploadId::parse(upload).map_err(|e| invalid(format!("upload part: {e}")))?,
+            file: FileName::parse(file).map_err(|e| invalid(format!("file part: {e}")))?,
+        })
+    }
+
+    /// The tenant whose prefix holds the object.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The upload.
+    pub fn upload(&self) -> &UploadId {
+        &self.upload
+    }
+
+    /// The file name.
+    pub fn file(&self) -> &FileName {
+        &self.file
+    }
+}
+
 /// A presigned request: what a client must send, exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresignedUrl {
@@ -365,6 +415,27 @@ mod tests {
     use ida_core::Role;
     use ida_core::access::{AuthorizerContext, Principal, Subject};
     use ida_core::id::UserId;
+
+    #[test]
+    fn an_upload_key_reads_back_into_its_parts() {
+        let scope = scope();
+        let upload = UploadId::generate();
+        let file = FileName::parse("sales 2024.csv").unwrap();
+        let key = ArtifactKey::upload(&scope, &upload, &file);
+        let parsed = UploadObjectKey::parse(key.as_str()).unwrap();
+        assert_eq!(parsed.tenant(), scope.tenant());
+        assert_eq!(parsed.upload(), &upload);
+        assert_eq!(parsed.file(), &file);
+        for bad in [
+            "tenants/ten_x/uploads/upl_y/a.csv",
+            "datasets/a/b/c/d",
+            &format!("tenants/{}/uploads/{upload}", scope.tenant()),
+            &format!("tenants/{}/uploads/{upload}/../a.csv", scope.tenant()),
+        ] {
+            let error = UploadObjectKey::parse(bad).unwrap_err();
+            assert_eq!(error.code(), "invalid_field", "{bad}");
+        }
+    }
 
     fn scope() -> TenantScope {
         Principal::from_authorizer_context(AuthorizerContext {

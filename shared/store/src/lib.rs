@@ -27,7 +27,9 @@ pub mod settings;
 pub mod tenants;
 mod workflow;
 
-pub use artifacts::{ArtifactKey, BucketKind, PresignedUrl, S3Artifacts, VersionFile};
+pub use artifacts::{
+    ArtifactKey, BucketKind, PresignedUrl, S3Artifacts, UploadObjectKey, VersionFile,
+};
 pub use audit_log::AuditVerification;
 pub use context::{Idempotency, IdempotencyKey, WriteContext};
 pub use cursor::{Page, PageRequest};
