@@ -410,3 +410,32 @@ async fn an_input_naming_no_stage_fails_without_running_one() -> anyhow::Result<
 async fn shared_sfn() -> aws_sdk_sfn::Client {
     LocalStack::from_env().await.clients.sfn
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_stops_pollers_in_the_middle_of_a_long_poll() -> anyhow::Result<()> {
+    let local = LocalStack::from_env().await;
+    let stack = local.provision().await?;
+    let bindings = PipelineQueue::ALL
+        .into_iter()
+        .map(|queue| {
+            let handler: Arc<dyn QueueHandler> =
+                Arc::new(DeadLetters::new(stack.clients.sfn.clone()));
+            Ok(QueueBinding::new(
+                stack.queue(queue)?.queue.clone(),
+                handler,
+                10,
+            ))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let host = PipelineHost::start(stack.clients.sqs.clone(), &local.endpoints.region, bindings);
+    assert_eq!(host.queues().len(), 8);
+    // Let every poller enter its 10 s long poll.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let stopped = host.shutdown().await;
+    let took = started.elapsed();
+    stack.teardown().await?;
+    stopped?;
+    assert!(took < Duration::from_secs(1), "shutdown took {took:?}");
+    Ok(())
+}
