@@ -14,10 +14,10 @@ mod settings;
 mod view;
 
 pub use settings::UploadsSettings;
-pub use view::{UploadCreate, UploadTicket, UploadView};
+pub use view::{UploadCreate, UploadFailureView, UploadJobView, UploadTicket, UploadView};
 
 use ida_core::dataset::{Dataset, DatasetStatus};
-use ida_core::id::{DatasetId, ProjectId, UploadId};
+use ida_core::id::{DatasetId, JobId, ProjectId, UploadId};
 use ida_core::project::ProjectStatus;
 use ida_core::quota::Quota;
 use ida_core::tenancy::DisplayName;
@@ -28,8 +28,8 @@ use ida_runtime::function::{Access, FunctionSpec, HostedRoute, Trigger};
 use ida_runtime::http::{json_body, json_response, respond};
 use ida_runtime::settings::Settings;
 use ida_store::{
-    ArtifactKey, ArtifactStore, DatasetRepository, IdempotencyKey, ProjectRepository, Store,
-    Stored, TenantRepository, UploadRepository, WriteContext,
+    ArtifactKey, ArtifactStore, DatasetRepository, IdempotencyKey, JobRepository,
+    ProjectRepository, Store, StoreError, Stored, TenantRepository, UploadRepository, WriteContext,
 };
 use lambda_http::http::HeaderValue;
 use lambda_http::http::StatusCode;
@@ -327,7 +327,21 @@ pub async fn get_upload(state: &Uploads, request: Request) -> Result<Response<Bo
             .records
             .get_upload(&principal.scope(), &id)
             .await?;
-        json_response(StatusCode::OK, &UploadView::from(&upload))
+        let job = match state
+            .store
+            .records
+            .get_job(&principal.scope(), &JobId::for_upload(&id))
+            .await
+        {
+            Ok(job) => Some(UploadJobView::from(&job.record)),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(error) => return Err(error.into()),
+        };
+        let view = UploadView {
+            job,
+            ..UploadView::from(&upload)
+        };
+        json_response(StatusCode::OK, &view)
     })
     .await
 }

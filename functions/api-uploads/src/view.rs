@@ -1,5 +1,6 @@
 //! The bodies the upload routes take and return.
 
+use ida_core::job::Job;
 use ida_core::upload::Upload;
 use ida_store::Stored;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,45 @@ pub struct UploadView {
     /// When the URL expires.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The pipeline job of the upload once its bytes arrived (also when they were rejected:
+    /// the job then carries the failure's code and message).
+    pub job: Option<UploadJobView>,
+}
+
+/// The pipeline job an upload started, as the upload's status shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadJobView {
+    /// `job_...`: details at `GET /jobs/{job_id}`.
+    pub job_id: String,
+    /// The job's status (`RUNNING`, `FAILED`, ...).
+    pub status: String,
+    /// The stage it is at.
+    pub stage: String,
+    /// Why it failed, when it did: the stable code and its message.
+    pub failure: Option<UploadFailureView>,
+}
+
+/// A failed job's stable code and message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadFailureView {
+    /// Stable error code, e.g. `format_mismatch`.
+    pub code: String,
+    /// What is wrong and where.
+    pub message: String,
+}
+
+impl From<&Job> for UploadJobView {
+    fn from(job: &Job) -> Self {
+        Self {
+            job_id: job.id.to_string(),
+            status: job.status.as_str().to_owned(),
+            stage: job.stage.as_str().to_owned(),
+            failure: job.failure.as_ref().map(|failure| UploadFailureView {
+                code: failure.code.clone(),
+                message: failure.message.clone(),
+            }),
+        }
+    }
 }
 
 impl From<&Stored<Upload>> for UploadView {
@@ -95,6 +135,7 @@ impl From<&Stored<Upload>> for UploadView {
             created_by: upload.created_by.to_string(),
             created_at: upload.created_at,
             expires_at: upload.expires_at,
+            job: None,
         }
     }
 }

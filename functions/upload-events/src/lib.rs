@@ -88,12 +88,7 @@ pub enum Outcome {
 /// The job of an upload: its id is the upload's with the job prefix, so every delivery of the
 /// upload's event finds the same job.
 pub fn job_for_upload(upload: &UploadId) -> Result<JobId, UploadEventsError> {
-    let suffix = upload
-        .as_str()
-        .strip_prefix(UploadId::PREFIX)
-        .unwrap_or_default();
-    JobId::parse(&format!("{}{suffix}", JobId::PREFIX))
-        .map_err(|error| UploadEventsError::Ticket(error.to_string()))
+    Ok(JobId::for_upload(upload))
 }
 
 /// The pipeline ticket for an object of the uploads bucket. Its tenant comes from the object

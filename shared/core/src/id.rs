@@ -242,6 +242,19 @@ impl RecipeId {
     }
 }
 
+impl JobId {
+    /// The one job of an upload: same hex as the upload id, so every delivery of the upload's
+    /// event finds (or conditionally creates) the same job, and the upload's status can name it.
+    pub fn for_upload(upload: &UploadId) -> JobId {
+        let hex = upload
+            .as_str()
+            .strip_prefix(UploadId::PREFIX)
+            .unwrap_or_default()
+            .trim_start_matches('_');
+        JobId(format!("{}_{hex}", JobId::PREFIX))
+    }
+}
+
 impl VersionNo {
     /// The sort-key segment, zero-padded to 10 digits so versions sort numerically.
     pub fn sort_key(self) -> String {
