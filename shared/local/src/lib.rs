@@ -23,6 +23,7 @@
 mod endpoints;
 mod error;
 mod provision;
+pub mod serve;
 pub mod template;
 
 pub use endpoints::{
