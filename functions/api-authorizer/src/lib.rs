@@ -282,6 +282,54 @@ mod tests {
         assert_eq!(json["context"], serde_json::Value::Null);
     }
 
+    /// Accepts every key as a MEMBER key of one tenant allowed to read datasets.
+    struct AcceptingKeys;
+
+    impl ApiKeyVerifier for AcceptingKeys {
+        async fn verify_api_key(
+            &self,
+            presented: &str,
+            _now: OffsetDateTime,
+        ) -> Result<Principal, RuntimeError> {
+            let key = ida_core::identity::PresentedApiKey::parse(presented)?;
+            Ok(Principal::from_authorizer_context(
+                ida_core::access::AuthorizerContext {
+                    tenant: TenantId::generate(),
+                    subject: ida_core::access::Subject::ApiKey {
+                        key: key.id().clone(),
+                        owner: UserId::generate(),
+                    },
+                    role: Role::Member,
+                    scopes: Some([ida_core::Permission::DatasetRead].into()),
+                },
+            )?)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sample_api_gateway_event_is_read_and_allowed_for_the_whole_stage() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/api-authorizer/request-with-api-key.json"
+        ));
+        let event: ApiGatewayCustomAuthorizerRequestTypeRequest =
+            serde_json::from_str(text).unwrap();
+        let authorizer = Authorizer::new(Authenticator::new(tokens(), AcceptingKeys));
+        let response = authorizer
+            .authorize(&event, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert!(allows(&response));
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(
+            json["policyDocument"]["Statement"][0]["Resource"][0],
+            "arn:aws:execute-api:eu-west-1:123456789012:k3x9q2m1ab/v1/*/*"
+        );
+        assert_eq!(json["principalId"], "key_0193a1b2c3d4e5f60718293a4b5c6d7e");
+        assert_eq!(json["context"]["subject_type"], "api_key");
+        assert_eq!(json["context"]["scopes"], "dataset:read");
+    }
+
     #[test]
     fn the_lambda_error_message_is_what_api_gateway_matches() {
         let diagnostic = Diagnostic::from(AuthorizerError::Unauthorized {
