@@ -8,6 +8,7 @@ use crate::provision::ProvisionedStack;
 use crate::serve::authorization::RouteAuthorizer;
 use crate::serve::error::ServeError;
 use crate::serve::keys::key_ring_in;
+use crate::template::{Scope, Template};
 use api_authorizer::{Authorizer, AuthorizerSettings};
 use api_docs::ApiDocs;
 use api_health::{Health, HealthSettings};
@@ -121,29 +122,48 @@ impl LocalFunctions {
     }
 }
 
-/// The template parameters that hold the token issuer and audience.
-const TOKEN_PARAMETERS: [(&str, &str); 2] = [
-    ("IDA_TOKEN_ISSUER", "TokenIssuer"),
-    ("IDA_TOKEN_AUDIENCE", "TokenAudience"),
-];
+/// The template resource of the authorizer, whose own `Environment` holds the token settings.
+const AUTHORIZER_RESOURCE: &str = "AuthorizerFunction";
 
 /// The template's function environment of `stack`, with the token settings the deployed
-/// functions get from their own `Environment`: issuer and audience from the template's
-/// parameters, and the key ring from the local file instead of Secrets Manager.
+/// authorizer gets from its own `Environment` (issuer and audience, resolved for this stack),
+/// and the key ring from the local file instead of Secrets Manager.
 pub fn local_environment(
     stack: &ProvisionedStack,
     key_ring_file: &Path,
 ) -> Result<BTreeMap<String, String>, ServeError> {
+    let template = Template::bundled().map_err(|error| setup("api-authorizer", error))?;
+    let variables = template
+        .resources
+        .get(AUTHORIZER_RESOURCE)
+        .and_then(|resource| resource.properties.get("Environment"))
+        .and_then(|environment| environment.get("Variables"))
+        .and_then(serde_yaml::Value::as_mapping)
+        .ok_or_else(|| ServeError::FunctionSetup {
+            function: "api-authorizer",
+            message: format!("the template's {AUTHORIZER_RESOURCE} has no Environment.Variables"),
+        })?;
+    let mut scope = Scope {
+        parameters: stack.parameters.clone(),
+        ..Scope::default()
+    };
+    scope.parameters.extend([
+        ("AWS::Region".to_owned(), crate::DEFAULT_REGION.to_owned()),
+        (
+            "AWS::AccountId".to_owned(),
+            crate::LOCAL_ACCOUNT_ID.to_owned(),
+        ),
+        ("AWS::Partition".to_owned(), "aws".to_owned()),
+        ("AWS::URLSuffix".to_owned(), "amazonaws.com".to_owned()),
+        ("AWS::StackName".to_owned(), stack.prefix.clone()),
+    ]);
     let mut environment = stack.function_environment.clone();
-    for (var, parameter) in TOKEN_PARAMETERS {
-        let value = stack
-            .parameters
-            .get(parameter)
-            .ok_or_else(|| ServeError::FunctionSetup {
-                function: "api-authorizer",
-                message: format!("the template has no parameter {parameter} for {var}"),
-            })?;
-        environment.insert(var.to_owned(), value.clone());
+    for (name, value) in variables {
+        let name = name.as_str().unwrap_or_default().to_owned();
+        let value = scope
+            .resolve_string(value)
+            .map_err(|error| setup("api-authorizer", error))?;
+        environment.insert(name, value);
     }
     environment.remove("IDA_SIGNING_KEYS_SECRET_ID");
     environment.insert(
