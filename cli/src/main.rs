@@ -1,6 +1,7 @@
-//! The `ida` command: the data engine on local files. `main` only turns the result of `run()`
-//! into an exit code: 0 on success, 2 when the input is at fault (one `error[code]: message`
-//! line on stderr), 1 when the machine or the engine is. Each subcommand is its own module.
+//! The `ida` command: the data engine on local files, and `ida serve`, the local host of the
+//! whole stack. `main` only turns the result of `run()` into an exit code: 0 on success, 2 when
+//! the input is at fault (one `error[code]: message` line on stderr), 1 when the machine or the
+//! engine is. Each subcommand is its own module.
 
 mod apply;
 mod bench;
@@ -9,6 +10,7 @@ mod parse;
 mod plan;
 mod profile;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -42,6 +44,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Parse, profile, plan, apply and diff a file, writing versions 1 and 2 and an index page.
     Run(run::RunArgs),
+    /// Serve the REST API on 127.0.0.1 over a stack provisioned on the local emulators.
+    Serve(serve::ServeArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -54,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

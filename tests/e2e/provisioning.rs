@@ -119,6 +119,8 @@ async fn provisioning_makes_the_template_resources_with_their_settings() -> anyh
         "HealthFunction",
         "UploadEventsFunction",
         "StageParseFunction",
+        "AuthorizerFunction",
+        "OpenApiFunction",
     ] {
         assert!(
             stack.hosted_in_process.iter().any(|id| id == hosted),

@@ -24,6 +24,7 @@ mod endpoints;
 mod error;
 pub mod pipeline_host;
 mod provision;
+pub mod serve;
 pub mod template;
 
 pub use endpoints::{
