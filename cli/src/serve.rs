@@ -62,10 +62,17 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             return Err(error).context("building the functions' state");
         }
     };
-    // The pipeline's queue pollers join here with `.background(..)`, so they start and stop
-    // with the API.
+    // The pipeline's queue pollers start and stop with the API.
+    let pipeline = match functions.pipeline.start(&stack) {
+        Ok(pipeline) => pipeline,
+        Err(error) => {
+            stack.teardown().await.ok();
+            return Err(error).context("starting the pipeline's queue pollers");
+        }
+    };
     let running = Serve::builder()
         .routes(functions.routes())
+        .pipeline(pipeline)
         .authorizer(functions.authorizer.clone())
         .port(args.port)
         .stack(stack)

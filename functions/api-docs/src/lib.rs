@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub const BASE: &str = include_str!("../openapi-base.yaml");
 
 /// Every API crate's fragment. A new API crate adds its line here, and nowhere else.
-pub static FRAGMENTS: [Fragment; 2] = [
+pub static FRAGMENTS: [Fragment; 13] = [
     Fragment {
         crate_name: "api-health",
         yaml: include_str!("../../api-health/openapi.yaml"),
@@ -34,6 +34,50 @@ pub static FRAGMENTS: [Fragment; 2] = [
     Fragment {
         crate_name: "api-docs",
         yaml: include_str!("../openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-auth",
+        yaml: include_str!("../../api-auth/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-users",
+        yaml: include_str!("../../api-users/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-keys",
+        yaml: include_str!("../../api-keys/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-tenant",
+        yaml: include_str!("../../api-tenant/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-projects",
+        yaml: include_str!("../../api-projects/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-datasets",
+        yaml: include_str!("../../api-datasets/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-uploads",
+        yaml: include_str!("../../api-uploads/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-approvals",
+        yaml: include_str!("../../api-approvals/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-jobs",
+        yaml: include_str!("../../api-jobs/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-recipes",
+        yaml: include_str!("../../api-recipes/openapi.yaml"),
+    },
+    Fragment {
+        crate_name: "api-audit",
+        yaml: include_str!("../../api-audit/openapi.yaml"),
     },
 ];
 

@@ -1,4 +1,4 @@
-//! The merged document of every fragment this branch holds.
+//! The merged document of every API crate's fragment.
 
 use api_docs::{FRAGMENTS, document, documented_routes};
 
@@ -29,7 +29,11 @@ fn every_fragment_merges_into_one_openapi_3_1_document() -> anyhow::Result<()> {
             "{response}"
         );
     }
-    assert_eq!(FRAGMENTS.len(), 2);
+    assert!(
+        FRAGMENTS
+            .iter()
+            .any(|fragment| fragment.crate_name == "api-auth")
+    );
     Ok(())
 }
 
@@ -38,6 +42,7 @@ fn the_public_routes_opt_out_of_security_and_name_their_binary() -> anyhow::Resu
     let routes = documented_routes(&document()?);
     let listed: Vec<(&str, &str, Option<&str>, bool)> = routes
         .iter()
+        .filter(|route| route.public)
         .map(|route| {
             (
                 route.method.as_str(),
@@ -52,6 +57,9 @@ fn the_public_routes_opt_out_of_security_and_name_their_binary() -> anyhow::Resu
         [
             ("GET", "/health", Some("health-get"), true),
             ("GET", "/openapi.json", Some("openapi-get"), true),
+            ("POST", "/auth/login", Some("auth-login"), true),
+            ("POST", "/auth/refresh", Some("auth-refresh"), true),
+            ("POST", "/auth/register", Some("auth-register"), true),
         ]
     );
     Ok(())

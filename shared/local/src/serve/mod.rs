@@ -11,6 +11,7 @@ mod catalog;
 mod error;
 mod gateway_problem;
 mod keys;
+mod pipeline;
 mod route_table;
 mod server;
 
@@ -21,6 +22,7 @@ pub use catalog::{
 pub use error::ServeError;
 pub use gateway_problem::GatewayProblem;
 pub use keys::{KEY_RING_FILE, key_ring_in};
+pub use pipeline::{PipelineFunctions, QueueFunction};
 pub use route_table::{MatchedRoute, RouteMatch, RouteTable};
 pub use server::{
     API_GATEWAY_BODY_LIMIT, API_GATEWAY_TIMEOUT, BackgroundTask, RunningServe, Serve, ServeBuilder,

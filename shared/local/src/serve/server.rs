@@ -4,6 +4,7 @@
 //! copies the route's response back. Background tasks (the pipeline's queue pollers) run beside
 //! it and stop with it.
 
+use crate::pipeline_host::PipelineHost;
 use crate::provision::ProvisionedStack;
 use crate::serve::authorization::{AuthorizerCache, AuthorizerStep, RouteAuthorizer};
 use crate::serve::error::ServeError;
@@ -132,6 +133,16 @@ impl ServeBuilder {
         self.background
             .push(Box::new(move |shutdown| Box::pin(task(shutdown))));
         self
+    }
+
+    /// Runs the pipeline's queue pollers with the server: they stop when it stops.
+    pub fn pipeline(self, host: PipelineHost) -> Self {
+        self.background(move |mut shutdown| async move {
+            shutdown.requested().await;
+            if let Err(error) = host.shutdown().await {
+                tracing::warn!(%error, "a queue poller ended abnormally");
+            }
+        })
     }
 
     /// Another request body limit than API Gateway's.
