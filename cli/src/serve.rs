@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use ida_local::serve::{LocalFunctions, Serve};
+use ida_local::serve::serve_stack;
 use ida_local::{Endpoints, LocalStack};
 use ida_runtime::settings::LogLevel;
 
@@ -55,33 +55,9 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .provision()
         .await
         .context("provisioning infra/template.yaml on the emulators")?;
-    let functions = match LocalFunctions::for_stack(&stack, &args.state_dir) {
-        Ok(functions) => functions,
-        Err(error) => {
-            stack.teardown().await.ok();
-            return Err(error).context("building the functions' state");
-        }
-    };
-    // The pipeline's queue pollers start and stop with the API.
-    let pipeline = match functions.pipeline.start(&stack) {
-        Ok(pipeline) => pipeline,
-        Err(error) => {
-            stack.teardown().await.ok();
-            return Err(error).context("starting the pipeline's queue pollers");
-        }
-    };
-    let running = Serve::builder()
-        .routes(functions.routes())
-        .pipeline(pipeline)
-        .authorizer(functions.authorizer.clone())
-        .port(args.port)
-        .stack(stack)
-        .start()
-        .await;
-    let running = match running {
-        Ok(running) => running,
-        Err(error) => return Err(error).context("starting the local host"),
-    };
+    let (running, functions) = serve_stack(stack, &args.state_dir, args.port, |_| {})
+        .await
+        .context("starting the local host")?;
     println!("ida serve: listening on {}", running.base_url());
     if let Some(stack) = running.stack() {
         eprintln!(

@@ -14,6 +14,7 @@ mod keys;
 mod pipeline;
 mod route_table;
 mod server;
+mod stack;
 
 pub use authorization::{AuthorizerCache, AuthorizerStep, RouteAuthorizer};
 pub use catalog::{
@@ -28,3 +29,4 @@ pub use server::{
     API_GATEWAY_BODY_LIMIT, API_GATEWAY_TIMEOUT, BackgroundTask, RunningServe, Serve, ServeBuilder,
     Shutdown,
 };
+pub use stack::serve_stack;
