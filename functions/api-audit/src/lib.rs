@@ -6,7 +6,6 @@
 //! (task tokens, digests) are cut out; nothing here writes.
 
 mod filter;
-mod openapi_fragment;
 mod view;
 
 pub use filter::{AuditFilter, EntityFilter};

@@ -11,7 +11,6 @@
 mod decision;
 mod edit;
 mod error;
-mod openapi_fragment;
 mod view;
 
 pub use decision::{ApprovalOutput, PipelineTasks};
