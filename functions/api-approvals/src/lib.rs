@@ -9,10 +9,10 @@
 //! decider needs the action's own permission. The tenant comes only from the principal.
 
 mod caller;
-mod settings;
 mod view;
 
-pub use settings::ApprovalsSettings;
+/// What a approval route reads at cold start: the store's resources.
+pub type ApprovalsSettings = ida_runtime::store_settings::StoreAccess;
 pub use view::{ActionOutcome, ApprovalDecided, ApprovalReject, ApprovalView};
 
 use ida_core::approval::{ApprovalEvent, ApprovalRequest, ApprovalStatus};

@@ -6,7 +6,6 @@
 //! (task tokens, digests) are cut out; nothing here writes.
 
 mod filter;
-mod openapi_fragment;
 mod view;
 
 pub use filter::{AuditFilter, EntityFilter};
@@ -18,7 +17,7 @@ use ida_runtime::auth::principal_of;
 use ida_runtime::function::{Access, FunctionSpec, HostedRoute, Trigger};
 use ida_runtime::http::{PageRequest, json_response, page_response, respond};
 use ida_runtime::settings::Settings;
-use ida_store::{AuditLog, DynamoStore, StoreError, StoreSettings};
+use ida_store::{AuditLog, DynamoStore};
 use lambda_http::http::HeaderValue;
 use lambda_http::http::StatusCode;
 use lambda_http::http::header::CACHE_CONTROL;
@@ -26,27 +25,8 @@ use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
 
-/// What the audit functions read from their environment.
-#[derive(Debug, Clone)]
-pub struct AuditSettings {
-    /// The records table and cursor key.
-    pub store: StoreSettings,
-}
-
-impl Settings for AuditSettings {
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, RuntimeError> {
-        let store = StoreSettings::from_lookup(lookup).map_err(|error| match error {
-            StoreError::Settings { name, reason } => {
-                RuntimeError::MalformedSetting { var: name, reason }
-            }
-            other => RuntimeError::MalformedSetting {
-                var: "IDA_CURSOR_KEY",
-                reason: other.to_string(),
-            },
-        })?;
-        Ok(Self { store })
-    }
-}
+/// What the audit functions read from their environment: the store's resources.
+pub type AuditSettings = ida_runtime::store_settings::StoreAccess;
 
 /// The audit routes' state, built once per cold start.
 #[derive(Debug, Clone)]

@@ -12,9 +12,10 @@ mod key_ring;
 mod problem;
 mod settings;
 
+pub use ida_runtime::store_settings::RecordsSettings;
 pub use key_ring::{access_tokens, load_key_ring};
 pub use problem::AuthError;
-pub use settings::{RecordsSettings, SessionSettings};
+pub use settings::SessionSettings;
 
 use ida_core::Principal;
 use ida_core::Role;

@@ -10,10 +10,10 @@
 
 mod caller;
 mod decision;
-mod settings;
 mod view;
 
-pub use settings::DatasetsSettings;
+/// What a dataset route reads at cold start: the store's resources.
+pub type DatasetsSettings = ida_runtime::store_settings::StoreAccess;
 pub use view::{
     ApprovalPending, ArtifactLink, DatasetView, RollbackRequest, VersionDetail, VersionView,
 };

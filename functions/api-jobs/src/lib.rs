@@ -8,7 +8,6 @@
 //! or an execution's input.
 
 mod executions;
-mod openapi_fragment;
 mod request;
 mod settings;
 mod view;

@@ -2,67 +2,11 @@
 //! state machine, whose executions they stop and start.
 
 use ida_runtime::RuntimeError;
-use ida_runtime::settings::{Setting, Settings, required};
-use ida_store::{StoreError, StoreSettings};
-use std::fmt;
+use ida_runtime::settings::{Settings, required};
+use ida_runtime::store_settings::StoreAccess;
+use ida_store::StoreSettings;
 
-/// The pipeline state machine (`IDA_STATE_MACHINE_ARN`), from which execution ARNs are derived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateMachineArn {
-    arn: String,
-    /// `arn:<partition>:states:<region>:<account>:execution:<state machine name>`, to which
-    /// `:<execution name>` is appended.
-    execution_prefix: String,
-}
-
-impl StateMachineArn {
-    /// The state machine's ARN.
-    pub fn arn(&self) -> &str {
-        &self.arn
-    }
-
-    /// The ARN of the execution named `name` of this state machine.
-    pub fn execution_arn(&self, name: &str) -> String {
-        format!("{}:{name}", self.execution_prefix)
-    }
-}
-
-impl Setting for StateMachineArn {
-    const VAR: &'static str = "IDA_STATE_MACHINE_ARN";
-
-    fn parse(raw: &str) -> Result<Self, String> {
-        const SHAPE: &str = "an ARN like arn:aws:states:<region>:<account>:stateMachine:<name>";
-        let parts: Vec<&str> = raw.split(':').collect();
-        match parts.as_slice() {
-            [
-                "arn",
-                partition,
-                "states",
-                region,
-                account,
-                "stateMachine",
-                name,
-            ] if [partition, region, account, name]
-                .iter()
-                .all(|part| !part.is_empty()) =>
-            {
-                Ok(Self {
-                    arn: raw.to_owned(),
-                    execution_prefix: format!(
-                        "arn:{partition}:states:{region}:{account}:execution:{name}"
-                    ),
-                })
-            }
-            _ => Err(SHAPE.to_owned()),
-        }
-    }
-}
-
-impl fmt::Display for StateMachineArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.arn)
-    }
-}
+pub use ida_runtime::pipeline_settings::StateMachineArn;
 
 /// What the job functions read from their environment.
 #[derive(Debug, Clone)]
@@ -76,23 +20,10 @@ pub struct JobsSettings {
 impl Settings for JobsSettings {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, RuntimeError> {
         Ok(Self {
-            store: store_settings(&lookup)?,
+            store: StoreAccess::from_lookup(&lookup)?.store,
             state_machine: required(&lookup)?,
         })
     }
-}
-
-/// The store's settings, a missing or malformed variable named as a settings error.
-fn store_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<StoreSettings, RuntimeError> {
-    StoreSettings::from_lookup(lookup).map_err(|error| match error {
-        StoreError::Settings { name, reason } => {
-            RuntimeError::MalformedSetting { var: name, reason }
-        }
-        other => RuntimeError::MalformedSetting {
-            var: "IDA_CURSOR_KEY",
-            reason: other.to_string(),
-        },
-    })
 }
 
 #[cfg(test)]
@@ -136,45 +67,16 @@ mod tests {
             missing.to_string(),
             "environment variable IDA_STATE_MACHINE_ARN is not set"
         );
-        for bad in [
-            "ida-pipeline",
-            "arn:aws:states:eu-west-1:123456789012:activity:x",
-            "arn:aws:states::123456789012:stateMachine:x",
-        ] {
-            assert!(StateMachineArn::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-
-        #[test]
-        fn every_state_machine_arn_gives_execution_arns_of_the_same_machine(
-            partition in "aws(-cn|-us-gov)?",
-            region in "[a-z]{2}-[a-z]{4,9}-[1-9]",
-            account in "[0-9]{12}",
-            machine in "[A-Za-z0-9_-]{1,80}",
-            execution in "[A-Za-z0-9_-]{1,80}",
-        ) {
-            let raw = format!("arn:{partition}:states:{region}:{account}:stateMachine:{machine}");
-            let arn = StateMachineArn::parse(&raw).unwrap();
-            proptest::prop_assert_eq!(arn.arn(), raw.as_str());
-            proptest::prop_assert_eq!(
-                arn.execution_arn(&execution),
-                format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{execution}")
-            );
-        }
-
-        #[test]
-        fn anything_but_a_state_machine_arn_is_refused(raw in "[ -~]{0,120}") {
-            let parts: Vec<&str> = raw.split(':').collect();
-            let shaped = parts.len() == 7
-                && parts.first() == Some(&"arn")
-                && parts.get(2) == Some(&"states")
-                && parts.get(5) == Some(&"stateMachine")
-                && parts.iter().all(|part| !part.is_empty());
-            proptest::prop_assert_eq!(StateMachineArn::parse(&raw).is_ok(), shaped);
-        }
+        env.insert(
+            "IDA_STATE_MACHINE_ARN",
+            "arn:aws:states:eu-west-1:123456789012:activity:x".to_owned(),
+        );
+        let malformed = JobsSettings::from_lookup(|var| env.get(var).cloned()).unwrap_err();
+        assert_eq!(malformed.code(), "malformed_setting");
+        assert!(
+            malformed.to_string().contains("IDA_STATE_MACHINE_ARN"),
+            "{malformed}"
+        );
     }
 
     #[test]
@@ -182,7 +84,7 @@ mod tests {
         let mut env = environment();
         env.remove("IDA_RECORDS_TABLE");
         let error = JobsSettings::from_lookup(|var| env.get(var).cloned()).unwrap_err();
-        assert_eq!(error.code(), "malformed_setting");
+        assert_eq!(error.code(), "missing_setting");
         assert!(error.to_string().contains("IDA_RECORDS_TABLE"), "{error}");
     }
 }

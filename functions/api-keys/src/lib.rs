@@ -7,9 +7,7 @@
 //! not grant (ida-core decides). Responses are built from [`ApiKeyView`], which has no field
 //! for the secret's digest, so no response can carry it.
 
-mod settings;
-
-pub use settings::RecordsSettings;
+pub use ida_runtime::store_settings::RecordsSettings;
 
 use ida_core::access::{Permission, authorize};
 use ida_core::id::{ApiKeyId, CorrelationId};

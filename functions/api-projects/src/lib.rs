@@ -8,10 +8,10 @@
 //! transaction; this crate never writes a record itself.
 
 mod caller;
-mod settings;
 mod view;
 
-pub use settings::ProjectsSettings;
+/// What a project route reads at cold start: the store's resources.
+pub type ProjectsSettings = ida_runtime::store_settings::StoreAccess;
 pub use view::{ProjectCreate, ProjectUpdate, ProjectView};
 
 use ida_core::id::ProjectId;

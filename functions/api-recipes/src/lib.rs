@@ -11,14 +11,13 @@
 mod decision;
 mod edit;
 mod error;
-mod openapi_fragment;
-mod settings;
 mod view;
 
 pub use decision::{ApprovalOutput, PipelineTasks};
 pub use edit::{EditedRecipe, RecipeEdit, apply_edit, risk_of};
 pub use error::{FieldProblem, RecipeRouteError};
-pub use settings::RecipesSettings;
+/// What a recipe route reads at cold start: the store's resources.
+pub type RecipesSettings = ida_runtime::store_settings::StoreAccess;
 pub use view::{Evidence, RecipeView, awaits_decision};
 
 use ida_core::audit::AuditAction;

@@ -6,9 +6,7 @@
 //! read from the request. The policy's ETag is its record revision (`"r<n>"`), so a write based
 //! on a stale read is refused with 412 and never overwrites someone else's change.
 
-mod settings;
-
-pub use settings::RecordsSettings;
+pub use ida_runtime::store_settings::RecordsSettings;
 
 use ida_core::access::{Permission, authorize};
 use ida_core::id::CorrelationId;

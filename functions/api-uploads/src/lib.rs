@@ -10,10 +10,10 @@
 
 mod caller;
 pub mod filename;
-mod settings;
 mod view;
 
-pub use settings::UploadsSettings;
+/// What a upload route reads at cold start: the store's resources.
+pub type UploadsSettings = ida_runtime::store_settings::StoreAccess;
 pub use view::{UploadCreate, UploadFailureView, UploadJobView, UploadTicket, UploadView};
 
 use ida_core::dataset::{Dataset, DatasetStatus};

@@ -9,10 +9,9 @@
 //! once and never again; only its argon2id hash is stored.
 
 mod removal;
-mod settings;
 
+pub use ida_runtime::store_settings::RecordsSettings;
 pub use removal::remove_user_now;
-pub use settings::RecordsSettings;
 
 use ida_core::access::{Permission, Subject, authorize};
 use ida_core::approval::{ApprovalRequest, DestructiveAction};

@@ -15,6 +15,7 @@ pub mod settings;
 pub mod stage_artifacts;
 pub mod stage_job;
 mod store_errors;
+pub mod store_settings;
 pub mod tracing;
 pub mod worker;
 

@@ -9,12 +9,22 @@ use std::fmt;
 /// The pipeline state machine (`IDA_STATE_MACHINE_ARN`):
 /// `arn:<partition>:states:<region>:<account>:stateMachine:<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateMachineArn(String);
+pub struct StateMachineArn {
+    arn: String,
+    /// `arn:<partition>:states:<region>:<account>:execution:<name>`, to which
+    /// `:<execution name>` is appended.
+    execution_prefix: String,
+}
 
 impl StateMachineArn {
     /// The full ARN, as StartExecution expects it.
     pub fn arn(&self) -> &str {
-        &self.0
+        &self.arn
+    }
+
+    /// The ARN of the execution named `name` of this state machine.
+    pub fn execution_arn(&self, name: &str) -> String {
+        format!("{}:{name}", self.execution_prefix)
     }
 }
 
@@ -46,7 +56,12 @@ impl Setting for StateMachineArn {
             && *kind == "stateMachine"
             && name_ok
         {
-            Ok(Self(raw.to_owned()))
+            Ok(Self {
+                arn: raw.to_owned(),
+                execution_prefix: format!(
+                    "arn:{partition}:states:{region}:{account}:execution:{name}"
+                ),
+            })
         } else {
             Err(SHAPE.into())
         }
@@ -55,7 +70,7 @@ impl Setting for StateMachineArn {
 
 impl fmt::Display for StateMachineArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.arn)
     }
 }
 
@@ -87,6 +102,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(settings.state_machine.arn(), arn);
+        assert_eq!(
+            settings.state_machine.execution_arn("upl_1"),
+            "arn:aws:states:us-east-1:000000000000:execution:ida-3f2a-pipeline:upl_1"
+        );
         for bad in [
             "arn:aws:states:us-east-1:000000000000:activity:x",
             "arn:aws:sqs:us-east-1:000000000000:stateMachine:x",
@@ -109,6 +128,36 @@ mod tests {
             let arn = format!("arn:aws:states:eu-west-1:123456789012:stateMachine:{name}");
             let parsed = StateMachineArn::parse(&arn).unwrap();
             prop_assert_eq!(parsed.arn(), arn.as_str());
+        }
+
+        // Execution ARNs stay in the state machine's partition, region and account.
+        #[test]
+        fn every_state_machine_arn_gives_execution_arns_of_the_same_machine(
+            partition in "aws(-cn|-us-gov)?",
+            region in "[a-z]{2}-[a-z]{4,9}-[1-9]",
+            account in "[0-9]{12}",
+            machine in "[A-Za-z0-9_-]{1,80}",
+            execution in "[A-Za-z0-9_-]{1,80}",
+        ) {
+            let raw = format!("arn:{partition}:states:{region}:{account}:stateMachine:{machine}");
+            let arn = StateMachineArn::parse(&raw).unwrap();
+            prop_assert_eq!(arn.arn(), raw.as_str());
+            prop_assert_eq!(
+                arn.execution_arn(&execution),
+                format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{execution}")
+            );
+        }
+
+        // Whatever parses has the seven non-empty parts of a state machine ARN.
+        #[test]
+        fn anything_but_a_state_machine_arn_is_refused(raw in "[ -~]{0,120}") {
+            let parts: Vec<&str> = raw.split(':').collect();
+            let shaped = parts.len() == 7
+                && parts.first() == Some(&"arn")
+                && parts.get(2) == Some(&"states")
+                && parts.get(5) == Some(&"stateMachine")
+                && parts.iter().all(|part| !part.is_empty());
+            prop_assert!(shaped || StateMachineArn::parse(&raw).is_err());
         }
     }
 }

@@ -13,5 +13,4 @@
 )]
 
 mod approvals;
-mod documented;
 mod emulators;

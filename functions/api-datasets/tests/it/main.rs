@@ -13,5 +13,4 @@
 )]
 
 mod datasets;
-mod documented;
 mod emulators;

@@ -112,7 +112,7 @@ impl TestEnv {
         let sfn = stack.clients.sfn.clone();
         let created = sfn
             .create_state_machine()
-            .name(format!("{}-pipeline", stack.prefix))
+            .name(format!("{}-waiting-pipeline", stack.prefix))
             .definition(WAITING_PIPELINE)
             .role_arn("arn:aws:iam::000000000000:role/ida-test-pipeline")
             .send()

@@ -12,6 +12,5 @@
     clippy::indexing_slicing
 )]
 
-mod documented;
 mod emulators;
 mod projects;

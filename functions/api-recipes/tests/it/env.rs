@@ -193,7 +193,7 @@ impl TestEnv {
         });
         let state_machine_arn = sfn
             .create_state_machine()
-            .name(format!("{}-pipeline", stack.prefix))
+            .name(format!("{}-waiting-pipeline", stack.prefix))
             .definition(definition.to_string())
             .role_arn("arn:aws:iam::000000000000:role/ida-test-pipeline")
             .send()
