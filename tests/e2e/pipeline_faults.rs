@@ -1,0 +1,210 @@
+//! The pipeline when things go wrong around it, seen through the HTTP API: a stage that fails
+//! transiently is retried by the state machine, a message no worker can take ends in its
+//! dead-letter queue and its job FAILED, and an S3 event delivered twice makes one job.
+//! Faults are injected through the test host's handler port, never by a production flag.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use aws_sdk_sqs::types::QueueAttributeName;
+use ida_local::PipelineQueue;
+use serde_json::json;
+
+use crate::api::Api;
+use crate::served::{HostOptions, Misbehaviour, Served};
+
+const CSV: &str = "text/csv";
+
+/// A small CSV every run plans the same recipe for.
+const PEOPLE: &[u8] = b"name,age,city\nada,36,London\ngrace,45,Arlington\nalan,41,Wilmslow\n";
+
+async fn tenant_with_project(served: &Served, name: &str) -> anyhow::Result<(Api, String)> {
+    let owner = served.tenant(name).await?;
+    owner.set_policy("NEVER", false).await?;
+    let project = owner.create_project(name).await?;
+    Ok((owner, project))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_failing_transiently_twice_is_retried_and_the_execution_succeeds()
+-> anyhow::Result<()> {
+    let served = Served::start(
+        HostOptions::default().fault(PipelineQueue::Profile, Misbehaviour::Transient { times: 2 }),
+    )
+    .await?;
+    let (owner, project) = tenant_with_project(&served, "transient").await?;
+    let ticket = owner.upload(&project, "people.csv", CSV, PEOPLE).await?;
+    let upload_id = ticket["upload_id"].as_str().unwrap_or_default();
+    let job = owner
+        .wait_for_job(upload_id, &["SUCCEEDED"], Duration::from_secs(90))
+        .await?;
+    assert_eq!(job["failure"], serde_json::Value::Null);
+    assert_eq!(
+        job["attempts"], 1,
+        "retries stay inside one execution: {job}"
+    );
+    assert_eq!(served.faults_injected(), 2);
+
+    served
+        .wait_for_execution(
+            upload_id,
+            ExecutionStatus::Succeeded,
+            Duration::from_secs(10),
+        )
+        .await?;
+    let execution = served
+        .execution_of(upload_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no execution"))?;
+    let history = served
+        .stack()
+        .clients
+        .sfn
+        .get_execution_history()
+        .execution_arn(execution.execution_arn())
+        .max_results(1000)
+        .send()
+        .await?;
+    let failed: Vec<&str> = history
+        .events()
+        .iter()
+        .filter(|event| event.r#type() == &HistoryEventType::TaskFailed)
+        .filter_map(|event| event.task_failed_event_details())
+        .filter_map(|details| details.error())
+        .collect();
+    assert_eq!(failed, ["Ida.Transient", "Ida.Transient"]);
+    served.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_reaches_the_dead_letter_queue_and_its_job_fails() -> anyhow::Result<()> {
+    let served = Served::start(
+        HostOptions::default()
+            .fast_redrive()
+            .fault(PipelineQueue::Parse, Misbehaviour::CrashAlways),
+    )
+    .await?;
+    let (owner, project) = tenant_with_project(&served, "poison").await?;
+    let ticket = owner.upload(&project, "people.csv", CSV, PEOPLE).await?;
+    let upload_id = ticket["upload_id"].as_str().unwrap_or_default();
+    let job = owner
+        .wait_for_job(upload_id, &["FAILED"], Duration::from_secs(60))
+        .await?;
+    assert_eq!(job["failure"]["stage"], "PARSE", "{job}");
+    assert_eq!(job["failure"]["code"], "dead_letter", "{job}");
+    // maxReceiveCount is 2: the crashing worker saw the message twice before the redrive.
+    assert_eq!(served.faults_injected(), 2);
+    served
+        .wait_for_execution(upload_id, ExecutionStatus::Failed, Duration::from_secs(10))
+        .await?;
+    served.finish().await
+}
+
+/// The uploads bucket's key of an upload, read from its presigned URL (path-style addressing).
+fn object_key(served: &Served, upload_url: &str) -> anyhow::Result<String> {
+    let path = upload_url.split('?').next().unwrap_or_default();
+    let marker = format!("/{}/", served.stack().uploads_bucket);
+    let start = path
+        .find(&marker)
+        .ok_or_else(|| anyhow::anyhow!("no bucket in {upload_url}"))?
+        + marker.len();
+    Ok(path.get(start..).unwrap_or_default().to_owned())
+}
+
+/// Waits until the upload-events queue holds nothing, visible or in flight.
+async fn drain(served: &Served, queue_url: &str) -> anyhow::Result<()> {
+    let until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < until {
+        let attributes = served
+            .stack()
+            .clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await?;
+        let counts = attributes.attributes().cloned().unwrap_or_default();
+        let waiting: u64 = counts
+            .values()
+            .filter_map(|count| count.parse::<u64>().ok())
+            .sum();
+        if waiting == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("the upload-events queue did not drain in 30 s")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_s3_event_delivered_twice_makes_one_job() -> anyhow::Result<()> {
+    let served = Served::start(HostOptions::default()).await?;
+    let (owner, project) = tenant_with_project(&served, "twice").await?;
+    let ticket = owner.upload(&project, "people.csv", CSV, PEOPLE).await?;
+    let upload_id = ticket["upload_id"].as_str().unwrap_or_default();
+    let key = object_key(&served, ticket["upload_url"].as_str().unwrap_or_default())?;
+    let event = json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": served.stack().uploads_bucket, "arn": format!("arn:aws:s3:::{}", served.stack().uploads_bucket)},
+            "object": {"key": key, "size": PEOPLE.len()},
+        },
+    }]});
+    let queue_url = served
+        .stack()
+        .queue(PipelineQueue::UploadEvents)?
+        .queue
+        .url
+        .clone();
+    // Once while the first delivery is being handled, once after the job ended.
+    let resend = || async {
+        served
+            .stack()
+            .clients
+            .sqs
+            .send_message()
+            .queue_url(&queue_url)
+            .message_body(event.to_string())
+            .send()
+            .await
+    };
+    resend().await?;
+    let job = owner
+        .wait_for_job(upload_id, &["SUCCEEDED"], Duration::from_secs(60))
+        .await?;
+    resend().await?;
+    drain(&served, &queue_url).await?;
+
+    let jobs = owner.get("/jobs?limit=100").await?.expect_status(200)?;
+    let of_upload: Vec<&serde_json::Value> = jobs.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|listed| listed["upload_id"] == upload_id)
+        .collect();
+    assert_eq!(of_upload.len(), 1, "{}", jobs.body);
+    assert_eq!(
+        of_upload.first().map(|listed| &listed["id"]),
+        Some(&job["id"])
+    );
+    assert_eq!(
+        of_upload.first().map(|listed| &listed["status"]),
+        Some(&json!("SUCCEEDED"))
+    );
+    let executions = served
+        .stack()
+        .clients
+        .sfn
+        .list_executions()
+        .state_machine_arn(served.stack().state_machine_arn()?)
+        .send()
+        .await?;
+    assert_eq!(executions.executions().len(), 1);
+    served.finish().await
+}
