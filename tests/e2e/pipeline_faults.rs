@@ -100,6 +100,104 @@ async fn a_poison_message_reaches_the_dead_letter_queue_and_its_job_fails() -> a
     served.finish().await
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_dead_lettered_at_transform_is_retried_after_the_finished_stages_and_reuses_v1()
+-> anyhow::Result<()> {
+    // maxReceiveCount is 2: two crashes dead-letter the first attempt's Transform message.
+    let served = Served::start(
+        HostOptions::default()
+            .fast_redrive()
+            .fault(PipelineQueue::Transform, Misbehaviour::Crash { times: 2 }),
+    )
+    .await?;
+    let (owner, project) = tenant_with_project(&served, "retry").await?;
+    let ticket = owner.upload(&project, "people.csv", CSV, PEOPLE).await?;
+    let upload_id = ticket["upload_id"].as_str().unwrap_or_default();
+    let dataset_id = ticket["dataset_id"].as_str().unwrap_or_default();
+    let failed = owner
+        .wait_for_job(upload_id, &["FAILED"], Duration::from_secs(60))
+        .await?;
+    assert_eq!(failed["failure"]["code"], "dead_letter", "{failed}");
+    // The stage is named by the queue the message died on (the job's `failure.stage` says the
+    // last stage that recorded progress: see docs/e2e.md, "Known").
+    assert!(
+        failed["failure"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("-transform")),
+        "{failed}"
+    );
+    let v1 = owner
+        .get(&format!("/datasets/{dataset_id}/versions/1"))
+        .await?
+        .expect_status(200)?
+        .body;
+
+    let job_id = failed["id"].as_str().unwrap_or_default();
+    let retried = owner
+        .post(&format!("/jobs/{job_id}/retry"), json!({}))
+        .await?
+        .expect_status(202)?;
+    assert_eq!(retried.body["status"], "QUEUED", "{}", retried.body);
+    let job = owner
+        .wait_for_job(upload_id, &["SUCCEEDED"], Duration::from_secs(60))
+        .await?;
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert_eq!(job["failure"], serde_json::Value::Null);
+    // The retry resumed at Transform: version 1 is the one the first attempt wrote.
+    let v1_after = owner
+        .get(&format!("/datasets/{dataset_id}/versions/1"))
+        .await?
+        .expect_status(200)?
+        .body;
+    assert_eq!(v1_after["data_sha256"], v1["data_sha256"]);
+    assert_eq!(v1_after["created_at"], v1["created_at"]);
+    let dataset = owner
+        .get(&format!("/datasets/{dataset_id}"))
+        .await?
+        .expect_status(200)?
+        .body;
+    assert_eq!(dataset["active_version"], 2, "{dataset}");
+    let executions = served
+        .stack()
+        .clients
+        .sfn
+        .list_executions()
+        .state_machine_arn(served.stack().state_machine_arn()?)
+        .send()
+        .await?;
+    let mut names: Vec<&str> = executions
+        .executions()
+        .iter()
+        .map(|execution| execution.name())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, [format!("{job_id}-attempt-2").as_str(), upload_id]);
+    let second = executions
+        .executions()
+        .iter()
+        .find(|execution| execution.name() != upload_id)
+        .map(|execution| execution.execution_arn().to_owned())
+        .unwrap_or_default();
+    let input = served
+        .stack()
+        .clients
+        .sfn
+        .describe_execution()
+        .execution_arn(second)
+        .send()
+        .await?;
+    let input: serde_json::Value = serde_json::from_str(input.input().unwrap_or_default())?;
+    assert_eq!(input["attempt"], 2, "{input}");
+    assert_eq!(input["upload"], upload_id);
+    // It resumes after the stages that finished (at Plan, the last stage the job recorded, see
+    // docs/e2e.md), never from Parse.
+    assert!(
+        ["PLAN", "TRANSFORM"].contains(&input["resume_from"].as_str().unwrap_or_default()),
+        "{input}"
+    );
+    served.finish().await
+}
+
 /// The uploads bucket's key of an upload, read from its presigned URL (path-style addressing).
 fn object_key(served: &Served, upload_url: &str) -> anyhow::Result<String> {
     let path = upload_url.split('?').next().unwrap_or_default();

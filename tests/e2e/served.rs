@@ -29,6 +29,11 @@ pub enum Misbehaviour {
     /// Crashes on every batch, so each message comes back until the redrive moves it to the
     /// dead-letter queue.
     CrashAlways,
+    /// Crashes on its first `times` batches, then works.
+    Crash {
+        /// How many batches crash.
+        times: u32,
+    },
     /// Holds every batch until the test opens the [`Gate`], then hands it on unchanged.
     HoldUntilOpened,
 }
@@ -140,8 +145,12 @@ impl Served {
                     faults = Some(Arc::clone(&faulty));
                     faulty
                 }
-                Misbehaviour::CrashAlways => {
-                    let faulty = Arc::new(FaultyHandler::new(inner, Fault::Crash, u32::MAX));
+                Misbehaviour::CrashAlways | Misbehaviour::Crash { .. } => {
+                    let times = match misbehaviour {
+                        Misbehaviour::Crash { times } => times,
+                        _ => u32::MAX,
+                    };
+                    let faulty = Arc::new(FaultyHandler::new(inner, Fault::Crash, times));
                     faults = Some(Arc::clone(&faulty));
                     faulty
                 }
