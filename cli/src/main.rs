@@ -6,6 +6,7 @@
 mod apply;
 mod bench;
 mod diff;
+mod keys;
 mod parse;
 mod plan;
 mod profile;
@@ -46,6 +47,8 @@ enum Command {
     Run(run::RunArgs),
     /// Serve the REST API on 127.0.0.1 over a stack provisioned on the local emulators.
     Serve(serve::ServeArgs),
+    /// Make (or find) the token signing key ring file and print its path.
+    SigningKeys(keys::SigningKeysArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -59,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::SigningKeys(args) => keys::run(&args),
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Generation is never timed; nothing here changes the data engine's behaviour.
 
+mod api;
 mod generate;
 mod measure;
 mod peers;
@@ -50,6 +51,22 @@ pub struct BenchArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Benchmark the REST API instead: latency through the local host under concurrent
+    /// clients, and an upload's wall time to a profiled dataset (needs the emulators).
+    #[arg(long)]
+    pub api: bool,
+    /// Concurrent clients of the API benchmark.
+    #[arg(long, default_value_t = 20)]
+    pub api_clients: usize,
+    /// Tenants the API clients are spread over.
+    #[arg(long, default_value_t = 4)]
+    pub api_tenants: usize,
+    /// Seconds of API load.
+    #[arg(long, default_value_t = 30)]
+    pub api_seconds: u64,
+    /// Rows of the generated CSV uploaded through the pipeline (398,000 rows are about 100 MB).
+    #[arg(long, default_value_t = 398_000)]
+    pub api_upload_rows: u64,
 }
 
 /// Options of the hidden `ida bench-stage` child command.
@@ -68,6 +85,9 @@ pub struct StageArgs {
 
 /// Runs `ida bench`.
 pub fn run(args: &BenchArgs) -> Result<()> {
+    if args.api {
+        return run_api(args);
+    }
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
@@ -78,19 +98,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     let out_dir = dir.join("out");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let csv = dir.join(format!(
-        "synthetic-v{}-{}rows-seed{}.csv",
-        generate::GENERATOR_VERSION,
-        args.rows,
-        args.seed
-    ));
-    if !csv.exists() {
-        eprintln!("generating {} ...", csv.display());
-        let partial = csv.with_extension("csv.partial");
-        generate::write_csv(&partial, args.rows, args.seed)?;
-        std::fs::rename(&partial, &csv)
-            .with_context(|| format!("renaming to {}", csv.display()))?;
-    }
+    let csv = generated_csv(&dir, args.rows, args.seed)?;
     let csv_bytes = std::fs::metadata(&csv)
         .with_context(|| format!("reading size of {}", csv.display()))?
         .len();
@@ -157,6 +165,82 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         print!("{}", report.table());
     }
     Ok(())
+}
+
+/// Runs `ida bench --api`: provisions a stack on the emulators, serves it on a free port,
+/// loads it, uploads the generated CSV, and tears everything down.
+fn run_api(args: &BenchArgs) -> Result<()> {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => cache_dir()?.join("bench"),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let csv = generated_csv(&dir, args.api_upload_rows, args.seed)?;
+    let load = api::ApiLoad {
+        clients: args.api_clients,
+        tenants: args.api_tenants,
+        duration: std::time::Duration::from_secs(args.api_seconds),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(async {
+        let local = ida_local::LocalStack::from_env().await;
+        let stack = local
+            .provision()
+            .await
+            .context("provisioning infra/template.yaml on the emulators (scripts/emulators up)")?;
+        let state_dir = dir.join("api-state");
+        let (running, _functions) = ida_local::serve::serve_stack(stack, &state_dir, 0, |_| {})
+            .await
+            .context("starting the local host")?;
+        let base = running.base_url();
+        eprintln!(
+            "bench --api: serving on {base}; {} s of load",
+            args.api_seconds
+        );
+        let measured = async {
+            let routes = api::run_load(&base, &load).await?;
+            eprintln!("bench --api: uploading {}", csv.display());
+            let upload = api::time_upload(&base, &csv).await?;
+            anyhow::Ok((routes, upload))
+        }
+        .await;
+        if let Some(stack) = running.shutdown().await {
+            stack.teardown().await.context("tearing the stack down")?;
+        }
+        let (routes, upload) = measured?;
+        anyhow::Ok(api::ApiReport {
+            clients: load.clients,
+            tenants: load.tenants,
+            seconds: args.api_seconds,
+            routes,
+            upload,
+        })
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// The generated CSV for `rows` and `seed` in `dir`, generated once.
+fn generated_csv(dir: &Path, rows: u64, seed: u64) -> Result<PathBuf> {
+    let csv = dir.join(format!(
+        "synthetic-v{}-{rows}rows-seed{seed}.csv",
+        generate::GENERATOR_VERSION
+    ));
+    if !csv.exists() {
+        eprintln!("generating {} ...", csv.display());
+        let partial = csv.with_extension("csv.partial");
+        generate::write_csv(&partial, rows, seed)?;
+        std::fs::rename(&partial, &csv)
+            .with_context(|| format!("renaming to {}", csv.display()))?;
+    }
+    Ok(csv)
 }
 
 /// Runs `ida bench-stage`: the stage's work, then its own peak memory, as one JSON line.
