@@ -306,3 +306,46 @@ async fn the_same_s3_event_delivered_twice_makes_one_job() -> anyhow::Result<()>
     assert_eq!(executions.executions().len(), 1);
     served.finish().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_upload_request_with_its_idempotency_key_makes_one_upload() -> anyhow::Result<()>
+{
+    let served = Served::start(HostOptions::default()).await?;
+    let (owner, project) = tenant_with_project(&served, "replay").await?;
+    let request = json!({
+        "project_id": project,
+        "filename": "people.csv",
+        "content_type": CSV,
+        "size_bytes": PEOPLE.len(),
+        "dataset_name": "people",
+    });
+    let key = uuid::Uuid::new_v4().to_string();
+    let headers = [("idempotency-key", key.as_str())];
+    let send = || {
+        owner.call_with(
+            reqwest::Method::POST,
+            "/uploads",
+            Some(request.clone()),
+            &headers,
+        )
+    };
+    let first = send().await?.expect_status(201)?;
+    let again = send().await?.expect_status(201)?;
+    assert_eq!(again.text("upload_id"), first.text("upload_id"));
+    assert_eq!(again.text("dataset_id"), first.text("dataset_id"));
+    // The same key with another body is refused rather than replayed.
+    let mut other = request.clone();
+    other["filename"] = json!("other.csv");
+    let refused = owner
+        .call_with(reqwest::Method::POST, "/uploads", Some(other), &headers)
+        .await?;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["code"], "idempotency_key_reused");
+    // One dataset came of the two requests.
+    let datasets = owner
+        .get(&format!("/datasets?project_id={project}"))
+        .await?
+        .expect_status(200)?;
+    assert_eq!(datasets.body["items"].as_array().map(Vec::len), Some(1));
+    served.finish().await
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::api::{Api, PASSWORD};
+use crate::api::{Api, PASSWORD, Reply};
 use crate::served::{HostOptions, Served};
 
 /// Routes anyone may call: no tenant, nothing to hide or refuse.
@@ -193,13 +193,26 @@ async fn documented_routes(api: &Api) -> anyhow::Result<Vec<Route>> {
     Ok(routes)
 }
 
+/// The answer is a problem document with `status` and `code`, and names its correlation id.
+fn assert_problem(reply: &Reply, status: u16, code: &str, route: &Route, path: &str) {
+    let call = format!("{} {path}", route.method);
+    assert_eq!(
+        reply.header("content-type"),
+        "application/problem+json",
+        "{call}"
+    );
+    assert_eq!(reply.body["status"], status, "{call}: {}", reply.body);
+    assert_eq!(reply.body["code"], code, "{call}: {}", reply.body);
+    assert!(!reply.header("x-correlation-id").is_empty(), "{call}");
+}
+
 /// Calls a route with A's ids as `caller`; writes carry an If-Match, as careful clients send.
 async fn call(
     caller: &Api,
     route: &Route,
     path: &str,
     ids: &BTreeMap<&'static str, String>,
-) -> anyhow::Result<crate::api::Reply> {
+) -> anyhow::Result<Reply> {
     caller
         .call_with(
             route.method.clone(),
@@ -246,6 +259,8 @@ async fn tenant_b_gets_404_for_every_id_of_tenant_a_on_every_route() -> anyhow::
                 "{} {path}: {} {}",
                 route.method, reply.status, reply.body
             ));
+        } else {
+            assert_problem(&reply, 404, "not_found", route, &path);
         }
         if route.method == Method::GET {
             // The id is real: its owner reads it.
@@ -283,7 +298,7 @@ async fn a_viewer_gets_403_on_every_write_route() -> anyhow::Result<()> {
                 route.method, reply.status, reply.body
             ));
         } else {
-            assert_eq!(reply.body["status"], 403, "{}", reply.body);
+            assert_problem(&reply, 403, "forbidden", route, &path);
         }
         checked += 1;
     }
