@@ -58,6 +58,7 @@ pub struct Api {
     http: reqwest::Client,
     base_url: String,
     token: Option<String>,
+    api_key: Option<String>,
     /// The signed-in user's id (empty when anonymous).
     pub user_id: String,
     /// The signed-in user's tenant (empty when anonymous).
@@ -71,6 +72,7 @@ impl Api {
             http: reqwest::Client::new(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             token: None,
+            api_key: None,
             user_id: String::new(),
             tenant_id: String::new(),
         }
@@ -114,6 +116,7 @@ impl Api {
             http: self.http.clone(),
             base_url: self.base_url.clone(),
             token: Some(token),
+            api_key: None,
             user_id: String::new(),
             tenant_id: self.tenant_id.clone(),
         })
@@ -141,6 +144,18 @@ impl Api {
         Ok(user)
     }
 
+    /// A caller of the same host that authenticates with an API key (`ida_<keyid>_<secret>`).
+    pub fn with_api_key(&self, key: &str) -> Api {
+        Api {
+            http: self.http.clone(),
+            base_url: self.base_url.clone(),
+            token: None,
+            api_key: Some(key.to_owned()),
+            user_id: String::new(),
+            tenant_id: self.tenant_id.clone(),
+        }
+    }
+
     /// Sends one request with an optional JSON body.
     pub async fn call(
         &self,
@@ -163,6 +178,9 @@ impl Api {
         let mut request = self.http.request(method.clone(), &url);
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(key) = &self.api_key {
+            request = request.header("x-api-key", key);
         }
         for (name, value) in headers {
             request = request.header(*name, *value);

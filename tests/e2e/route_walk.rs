@@ -32,6 +32,8 @@ struct World {
     served: Served,
     owner_a: Api,
     viewer_a: Api,
+    /// A's API key of role VIEWER, scoped to `dataset:read`.
+    viewer_key_a: Api,
     owner_b: Api,
     /// Path parameter name -> A's id.
     ids: BTreeMap<&'static str, String>,
@@ -67,14 +69,15 @@ async fn world() -> anyhow::Result<World> {
         .await?
         .expect_status(202)?
         .text("approval_id");
-    let key = owner_a
+    let issued = owner_a
         .post(
             "/api-keys",
             json!({"name": "walk", "role": "VIEWER", "scopes": ["dataset:read"]}),
         )
         .await?
-        .expect_status(201)?
-        .text("id");
+        .expect_status(201)?;
+    let key = issued.text("id");
+    let viewer_key_a = owner_a.with_api_key(&issued.text("secret"));
     let ids = BTreeMap::from([
         ("project_id", project),
         ("dataset_id", dataset),
@@ -93,6 +96,7 @@ async fn world() -> anyhow::Result<World> {
         served,
         owner_a,
         viewer_a,
+        viewer_key_a,
         owner_b,
         ids,
     })
@@ -279,7 +283,7 @@ async fn tenant_b_gets_404_for_every_id_of_tenant_a_on_every_route() -> anyhow::
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_viewer_gets_403_on_every_write_route() -> anyhow::Result<()> {
+async fn a_viewer_and_a_viewer_api_key_get_403_on_every_write_route() -> anyhow::Result<()> {
     let world = world().await?;
     let routes = documented_routes(&world.viewer_a).await?;
     let mut checked = 0;
@@ -291,14 +295,16 @@ async fn a_viewer_gets_403_on_every_write_route() -> anyhow::Result<()> {
         let path = route
             .with_ids(&world.ids)?
             .unwrap_or_else(|| route.template.clone());
-        let reply = call(&world.viewer_a, route, &path, &world.ids).await?;
-        if reply.status != 403 {
-            allowed.push(format!(
-                "{} {path}: {} {}",
-                route.method, reply.status, reply.body
-            ));
-        } else {
-            assert_problem(&reply, 403, "forbidden", route, &path);
+        for (who, caller) in [("user", &world.viewer_a), ("API key", &world.viewer_key_a)] {
+            let reply = call(caller, route, &path, &world.ids).await?;
+            if reply.status != 403 {
+                allowed.push(format!(
+                    "{who}: {} {path}: {} {}",
+                    route.method, reply.status, reply.body
+                ));
+            } else {
+                assert_problem(&reply, 403, "forbidden", route, &path);
+            }
         }
         checked += 1;
     }
@@ -308,6 +314,12 @@ async fn a_viewer_gets_403_on_every_write_route() -> anyhow::Result<()> {
         allowed.join("\n")
     );
     assert!(checked >= 20, "only {checked} write routes");
+    // The key does read what its scope allows.
+    world
+        .viewer_key_a
+        .get(&format!("/datasets/{}", world.ids["dataset_id"]))
+        .await?
+        .expect_status(200)?;
     // Nothing changed: A's dataset is still there with its version 1.
     let dataset = world
         .owner_a
