@@ -78,11 +78,10 @@ async fn a_stage_failing_transiently_twice_is_retried_and_the_execution_succeeds
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_reaches_the_dead_letter_queue_and_its_job_fails() -> anyhow::Result<()> {
-    let served = Served::start(
-        HostOptions::default()
-            .fast_redrive()
-            .fault(PipelineQueue::Parse, Misbehaviour::CrashAlways),
-    )
+    let served = Served::start(HostOptions::default().fast_redrive().fault(
+        PipelineQueue::Parse,
+        Misbehaviour::Crash { times: u32::MAX },
+    ))
     .await?;
     let (owner, project) = tenant_with_project(&served, "poison").await?;
     let ticket = owner.upload(&project, "people.csv", CSV, PEOPLE).await?;

@@ -26,10 +26,9 @@ pub enum Misbehaviour {
         /// How many batches fail.
         times: u32,
     },
-    /// Crashes on every batch, so each message comes back until the redrive moves it to the
-    /// dead-letter queue.
-    CrashAlways,
-    /// Crashes on its first `times` batches, then works.
+    /// Crashes on its first `times` batches (`u32::MAX`: always), then works. A crashed batch
+    /// stays on the queue, comes back after the visibility timeout, and reaches the dead-letter
+    /// queue after `maxReceiveCount` receives.
     Crash {
         /// How many batches crash.
         times: u32,
@@ -145,11 +144,7 @@ impl Served {
                     faults = Some(Arc::clone(&faulty));
                     faulty
                 }
-                Misbehaviour::CrashAlways | Misbehaviour::Crash { .. } => {
-                    let times = match misbehaviour {
-                        Misbehaviour::Crash { times } => times,
-                        _ => u32::MAX,
-                    };
+                Misbehaviour::Crash { times } => {
                     let faulty = Arc::new(FaultyHandler::new(inner, Fault::Crash, times));
                     faults = Some(Arc::clone(&faulty));
                     faulty
