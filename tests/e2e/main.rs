@@ -5,9 +5,14 @@
 
 #![cfg(test)]
 
+mod api;
 mod dead_letters;
 mod env;
+mod pipeline_faults;
+mod pipeline_flow;
 mod provisioning;
 mod records;
+mod route_walk;
+mod served;
 mod state_machine;
 mod uploads;
