@@ -94,6 +94,11 @@ pub(crate) mod tests {
         }
     }
 
+    /// Tests that capture logs run one at a time: tracing caches per call site whether any
+    /// subscriber wants its events, and subscribers coming and going on other test threads can
+    /// make that cache miss a capture's events.
+    pub(crate) static LOG_CAPTURE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     impl<'writer> MakeWriter<'writer> for CapturedLogs {
         type Writer = CapturedLogs;
 
@@ -104,6 +109,7 @@ pub(crate) mod tests {
 
     #[test]
     fn events_are_json_lines_with_the_span_fields() {
+        let _serial = LOG_CAPTURE.blocking_lock();
         let logs = CapturedLogs::default();
         let subscriber = json_subscriber(LogLevel::default(), logs.clone());
         ::tracing::subscriber::with_default(subscriber, || {
@@ -123,6 +129,7 @@ pub(crate) mod tests {
 
     #[test]
     fn dependencies_stay_at_info_when_the_functions_log_at_trace() {
+        let _serial = LOG_CAPTURE.blocking_lock();
         let logs = CapturedLogs::default();
         let trace = LogLevel::parse("trace").unwrap();
         ::tracing::subscriber::with_default(json_subscriber(trace, logs.clone()), || {

@@ -108,7 +108,7 @@ mod tests {
     use crate::RuntimeError;
     use crate::settings::LogLevel;
     use crate::tracing::json_subscriber;
-    use crate::tracing::tests::CapturedLogs;
+    use crate::tracing::tests::{CapturedLogs, LOG_CAPTURE};
     use ::tracing::instrument::WithSubscriber;
     use lambda_http::http::{self, StatusCode};
 
@@ -140,6 +140,7 @@ mod tests {
 
     #[tokio::test]
     async fn success_carries_the_callers_correlation_id() {
+        let _serial = LOG_CAPTURE.lock().await;
         let response = respond(request(Some("abc-123")), ok_handler).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[CORRELATION_ID_HEADER], "abc-123");
@@ -148,6 +149,7 @@ mod tests {
 
     #[tokio::test]
     async fn failure_becomes_a_problem_with_the_generated_correlation_id() {
+        let _serial = LOG_CAPTURE.lock().await;
         let response = respond(request(None), failing_handler).await.unwrap();
         let id = response.headers()[CORRELATION_ID_HEADER]
             .to_str()
@@ -166,9 +168,14 @@ mod tests {
 
     #[tokio::test]
     async fn logs_name_the_request_and_the_error_but_never_the_body_or_query() {
+        let _serial = LOG_CAPTURE.lock().await;
         let logs = CapturedLogs::default();
+        let dispatch = tracing::Dispatch::new(json_subscriber(LogLevel::default(), logs.clone()));
+        // The dispatcher is registered now: recompute which call sites it wants, whatever
+        // another test thread cached for them before.
+        tracing::callsite::rebuild_interest_cache();
         respond(request(Some("corr-9")), failing_handler)
-            .with_subscriber(json_subscriber(LogLevel::default(), logs.clone()))
+            .with_subscriber(dispatch)
             .await
             .unwrap();
         let lines = logs.lines();
@@ -202,6 +209,7 @@ mod tests {
         fn the_response_header_and_problem_body_always_carry_the_same_safe_id(
             header in "[ -~]{0,150}",
         ) {
+            let _serial = LOG_CAPTURE.blocking_lock();
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             let mut builder = http::Request::builder().uri("/health");
             if let Ok(value) = http::HeaderValue::from_str(&header) {
